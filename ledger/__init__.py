@@ -1,0 +1,4 @@
+"""Double-entry ledger core.
+
+Imports neither ``voucher_service`` nor ``providers``; knows no HTTP.
+"""

@@ -1,0 +1,1 @@
+"""Talking to providers: registry, credentials, outbox and webhook delivery, SDK."""

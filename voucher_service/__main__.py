@@ -1,0 +1,3 @@
+from voucher_service.cli import main
+
+main()

@@ -1,0 +1,77 @@
+"""The FastAPI application: routers, problem handlers, middleware, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from voucher_service import __version__
+from voucher_service.db import Database, create_engine
+from voucher_service.health.router import router as health_router
+from voucher_service.keys.router import router as keys_router
+from voucher_service.keys.service import KeyRing
+from voucher_service.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from voucher_service.kit.problems import install_problem_handlers
+from voucher_service.settings import Settings
+from voucher_service.worker.registry import JobContext
+from voucher_service.worker.runner import Worker
+
+logger = logging.getLogger("voucher_service")
+
+DESCRIPTION = """
+Compute vouchers (算力券) and model vouchers (模型券): public money that pays part of what a
+startup spends on GPU time or large-model API calls.
+
+* Amounts are integers in fen (分); rates are basis points (3000 = 30%).
+* Errors are RFC 9457 `application/problem+json` with a stable `code`.
+* Lists are keyset-paginated: `?limit=&cursor=` → `{"items": [...], "next_cursor": ...}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, embedded_worker: bool | None = None) -> FastAPI:
+    """Build the application for ``settings`` (read from the environment when omitted)."""
+    settings = settings or Settings()
+    run_worker = settings.embedded_worker if embedded_worker is None else embedded_worker
+    keyring = KeyRing(settings.key_dir, settings.signing_key_file)
+    keyring.ensure()
+    database = Database(create_engine(settings))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker_task: asyncio.Task[None] | None = None
+        worker: Worker | None = None
+        if run_worker:
+            worker = Worker(JobContext(database, settings, keyring, Worker.make_id()))
+            worker_task = asyncio.create_task(worker.run(), name="embedded-worker")
+        try:
+            yield
+        finally:
+            if worker and worker_task:
+                worker.stop()
+                await worker_task
+            await database.dispose()
+
+    app = FastAPI(
+        title="Voucher service (算力券 / 模型券)",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.keyring = keyring
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health_router)
+    app.include_router(keys_router)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` (several worker processes)."""
+    return create_app()

@@ -1,0 +1,46 @@
+"""FastAPI dependencies shared by every domain, as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from voucher_service.db import Database
+from voucher_service.keys.service import KeyRing
+from voucher_service.settings import Settings
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database  # type: ignore[no-any-return]
+
+
+def get_keyring(request: Request) -> KeyRing:
+    return request.app.state.keyring  # type: ignore[no-any-return]
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: committed before the response is sent, rolled back on error.
+
+    Safe methods get a read-only unit of work (never committed); a GET that must record something
+    (an audit event, say) opens its own unit of work from the database.
+    """
+    database = get_database(request)
+    async with database.unit_of_work(readonly=request.method in SAFE_METHODS) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+KeyRingDep = Annotated[KeyRing, Depends(get_keyring)]
+# scope="function": the commit happens before the response is sent, so a failed commit is an
+# error response, never a success the client saw while the data was lost.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -1,0 +1,1 @@
+"""Shared infrastructure: problems, pagination, base models, request context."""

@@ -1,0 +1,75 @@
+"""One ``Settings`` object for the whole service, read from ``VOUCHER_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Service configuration; every field can be set as ``VOUCHER_<NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VOUCHER_", env_file=".env", env_file_encoding="utf-8", extra="forbid"
+    )
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str = Field(
+        default="",
+        description="sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db; "
+        "empty means a SQLite file in the data directory",
+    )
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=10, ge=0, le=200)
+    sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
+    signing_key_dir: Path | None = Field(
+        default=None, description="key ring directory; defaults to <data_dir>/keys"
+    )
+    signing_key_file: Path | None = Field(
+        default=None, description="a PEM EC P-256 private key to sign with instead of the key ring"
+    )
+    base_url: str = "http://127.0.0.1:8000"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "text"] = "auto"
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    embedded_worker: bool = Field(
+        default=True, description="run the background worker inside the API process"
+    )
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check_database_url(self) -> Settings:
+        url = self.database_url
+        if url and not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "database_url must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return self
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The database URL, with the embedded SQLite default filled in."""
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'voucher.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def key_dir(self) -> Path:
+        return self.signing_key_dir or self.data_dir / "keys"
+
+    @property
+    def json_logs(self) -> bool:
+        if self.log_format == "auto":
+            return self.is_production
+        return self.log_format == "json"

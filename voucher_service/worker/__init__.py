@@ -1,0 +1,1 @@
+"""The background worker: periodic jobs (outbox delivery, hold expiry, checkpoint sealing...)."""

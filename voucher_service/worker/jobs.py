@@ -1,0 +1,3 @@
+"""Imports every module that registers worker jobs, so a worker knows them all."""
+
+import voucher_service.worker.heartbeat  # noqa: F401
