@@ -32,7 +32,17 @@ async def test_readyz_refuses_a_database_behind_the_code(
     assert response.json()["revision"] is None
 
 
-@pytest.mark.parametrize("path", ["/openapi.json", "/docs"])
-async def test_api_documentation_is_served(client: httpx.AsyncClient, path: str) -> None:
+@pytest.mark.parametrize("path", ["/openapi.json", "/docs", "/redoc"])
+async def test_api_documentation_is_served_without_a_cdn(
+    client: httpx.AsyncClient, path: str
+) -> None:
     response = await client.get(path)
     assert response.status_code == 200
+    assert "cdn" not in response.text.lower()
+
+
+async def test_documentation_assets_come_from_the_service(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/docs")).text
+    script = page.split('src="', 1)[1].split('"', 1)[0]
+    assert script.startswith("/")
+    assert (await client.get(script)).status_code == 200

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from voucher_service import __version__
 from voucher_service.db import Database, create_engine
@@ -55,7 +56,9 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
                 await worker_task
             await database.dispose()
 
-    app = FastAPI(
+    # FastAPIOffline serves the Swagger UI and ReDoc assets from the installed package: the
+    # service must work on an isolated network, so nothing may come from a CDN.
+    app = FastAPIOffline(
         title="Voucher service (算力券 / 模型券)",
         version=__version__,
         description=DESCRIPTION,

@@ -15,7 +15,11 @@ from typing import Any
 from voucher_service.kit.context import current_request_id
 
 # Attributes every LogRecord has; anything else was passed through ``extra=``.
-_STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
+# (uvicorn adds ``color_message``, a duplicate of the message with terminal colours.)
+_STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "color_message",
+}
 
 
 class _RequestIdFilter(logging.Filter):
