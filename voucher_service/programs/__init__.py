@@ -1,0 +1,1 @@
+"""Programmes: rules, budgets, application windows, review stages."""

@@ -1,0 +1,1 @@
+"""Vouchers: codes, holders, balances, lifecycle."""
