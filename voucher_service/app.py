@@ -9,14 +9,20 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.staticfiles import StaticFiles
 
 from voucher_service import __version__
 from voucher_service.db import Database, create_engine
 from voucher_service.health.router import router as health_router
 from voucher_service.keys.router import router as keys_router
+from voucher_service.keys.secret import load_or_create_secret
 from voucher_service.keys.service import KeyRing
 from voucher_service.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from voucher_service.kit.problems import install_problem_handlers
+from voucher_service.portal.router import PortalErrorPages
+from voucher_service.portal.router import router as portal_router
+from voucher_service.portal.security import PortalSecurityHeadersMiddleware
+from voucher_service.portal.templating import PORTAL_STATIC
 from voucher_service.settings import Settings
 from voucher_service.worker.registry import JobContext
 from voucher_service.worker.runner import Worker
@@ -67,12 +73,22 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     app.state.settings = settings
     app.state.database = database
     app.state.keyring = keyring
+    app.state.server_secret = load_or_create_secret(settings.secret_path)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(keys_router)
+    mount_portal(app)
     return app
+
+
+def mount_portal(app: FastAPI) -> None:
+    """The server-rendered portal under /portal, with its static files and error pages."""
+    app.state.html_error_pages = PortalErrorPages()
+    app.add_middleware(PortalSecurityHeadersMiddleware)
+    app.mount("/portal/static", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
+    app.include_router(portal_router)
 
 
 def create_app_from_env() -> FastAPI:

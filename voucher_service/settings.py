@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     signing_key_file: Path | None = Field(
         default=None, description="a PEM EC P-256 private key to sign with instead of the key ring"
     )
+    secret_key_file: Path | None = Field(
+        default=None, description="server HMAC secret; defaults to <key dir>/server-secret"
+    )
     base_url: str = "http://127.0.0.1:8000"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
@@ -67,6 +70,10 @@ class Settings(BaseSettings):
     @property
     def key_dir(self) -> Path:
         return self.signing_key_dir or self.data_dir / "keys"
+
+    @property
+    def secret_path(self) -> Path:
+        return self.secret_key_file or self.key_dir / "server-secret"
 
     @property
     def json_logs(self) -> bool:

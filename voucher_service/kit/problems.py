@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voucher_service.kit.context import request_id_of
-from voucher_service.kit.i18n import preferred_language
+from voucher_service.kit.i18n import Language, preferred_language
 
 logger = logging.getLogger("voucher_service.errors")
 
@@ -107,26 +107,68 @@ def register_foreign(exc_type: type[Exception], status: int) -> None:
     _FOREIGN[exc_type] = status
 
 
-def _problem_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ProblemError)  # noqa: S101 - registered for ProblemError only
-    zh = preferred_language(request) == "zh"
+class HtmlErrorPages(Protocol):
+    """How a web front end (the portal) shows problems for the paths it owns."""
+
+    prefix: str
+
+    def language(self, request: Request) -> Language: ...
+
+    def render(
+        self, request: Request, status: int, title: str, detail: str | None, request_id: str | None
+    ) -> Response: ...
+
+
+def _html_pages(request: Request) -> HtmlErrorPages | None:
+    pages: HtmlErrorPages | None = getattr(request.app.state, "html_error_pages", None)
+    return pages if pages and request.url.path.startswith(pages.prefix) else None
+
+
+def _respond(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    titles: tuple[str, str],
+    details: tuple[str | None, str | None] = (None, None),
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> Response:
+    """A problem in the request's language: problem+json, or an HTML page under the portal."""
+    pages = _html_pages(request)
+    language = pages.language(request) if pages else preferred_language(request)
+    title = titles[1] if language == "zh" else titles[0]
+    detail = (details[1] or details[0]) if language == "zh" else details[0]
+    if pages:
+        response = pages.render(request, status, title, detail, request_id_of(request))
+        response.headers.update(headers or {})
+        return response
     return problem_response(
+        request, status=status, code=code, title=title, detail=detail, headers=headers, **extensions
+    )
+
+
+def _problem_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProblemError)  # noqa: S101 - registered for ProblemError only
+    return _respond(
         request,
         status=exc.status,
         code=exc.code,
-        title=exc.title_zh if zh else exc.title,
-        detail=(exc.detail_zh or exc.detail) if zh else exc.detail,
+        titles=(exc.title, exc.title_zh),
+        details=(exc.detail, exc.detail_zh),
         headers=exc.headers,
         **exc.extensions,
     )
 
 
-def _foreign_handler(status: int) -> Callable[[Request, Exception], JSONResponse]:
-    def handle(request: Request, exc: Exception) -> JSONResponse:
-        zh = preferred_language(request) == "zh"
+def _foreign_handler(status: int) -> Callable[[Request, Exception], Response]:
+    def handle(request: Request, exc: Exception) -> Response:
         code = str(getattr(exc, "code", "error"))
-        title = getattr(exc, "title_zh" if zh else "title", None) or code.replace("_", " ")
-        return problem_response(request, status=status, code=code, title=title, detail=str(exc))
+        title = getattr(exc, "title", None) or code.replace("_", " ").capitalize()
+        title_zh = getattr(exc, "title_zh", None) or title
+        return _respond(
+            request, status=status, code=code, titles=(title, title_zh), details=(str(exc), None)
+        )
 
     return handle
 
@@ -145,56 +187,56 @@ _HTTP_CODES = {
 }
 
 
-def _http_exception_handler(request: Request, exc: Exception) -> JSONResponse:
+def _http_exception_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101
     code, title, title_zh = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error", "错误"))
-    zh = preferred_language(request) == "zh"
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
-    return problem_response(
+    return _respond(
         request,
         status=exc.status_code,
         code=code,
-        title=title_zh if zh else title,
-        detail=detail,
+        titles=(title, title_zh),
+        details=(detail, None),
         headers=exc.headers,
     )
 
 
-def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
+def _validation_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)  # noqa: S101
     errors = [
         {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
         for err in exc.errors()
     ]
-    zh = preferred_language(request) == "zh"
     if any(err["type"] == "json_invalid" for err in errors):
-        return problem_response(
+        return _respond(
             request,
             status=400,
             code="malformed_json",
-            title="请求体不是有效的 JSON" if zh else "Malformed JSON body",
-            detail=errors[0]["msg"],
+            titles=("Malformed JSON body", "请求体不是有效的 JSON"),
+            details=(errors[0]["msg"], None),
         )
-    return problem_response(
+    return _respond(
         request,
         status=422,
         code="validation_error",
-        title="请求参数校验失败" if zh else "Request validation failed",
-        detail="; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors),
+        titles=("Request validation failed", "请求参数校验失败"),
+        details=("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors), None),
         errors=errors,
     )
 
 
-def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
+def _unexpected_handler(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error", exc_info=exc)
-    zh = preferred_language(request) == "zh"
     request_id = request_id_of(request)
-    return problem_response(
+    return _respond(
         request,
         status=500,
         code="internal_error",
-        title="服务器内部错误" if zh else "Internal server error",
-        detail=f"Quote request id {request_id} when reporting this.",
+        titles=("Internal server error", "服务器内部错误"),
+        details=(
+            f"Quote request id {request_id} when reporting this.",
+            f"反馈问题时请提供请求编号 {request_id}。",
+        ),
         headers={"X-Request-ID": request_id or ""},
     )
 

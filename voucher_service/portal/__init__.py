@@ -1,0 +1,1 @@
+"""The web portal (/portal/): server-rendered pages for startups, providers and the authority."""
