@@ -27,7 +27,7 @@ async def home(request: Request) -> HTMLResponse:
 
 @router.get("/lang/{language}")
 async def switch_language(
-    request: Request, language: str, next: Annotated[str | None, Query()] = None
+    language: str, next: Annotated[str | None, Query()] = None
 ) -> RedirectResponse:
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
