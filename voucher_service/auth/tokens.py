@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 
 from jose import jws, jwt
-from jose.exceptions import ExpiredSignatureError, JOSEError, JWTClaimsError
+from jose.exceptions import ExpiredSignatureError, JOSEError, JWSError
 
 from voucher_service.keys.service import ALGORITHM, KeyRing
 from voucher_service.settings import Settings
@@ -134,10 +134,11 @@ def _verify(keyring: KeyRing, settings: Settings, token: str) -> dict[str, Any]:
         )
     except ExpiredSignatureError as exc:
         raise TokenRejected("expired") from exc
-    except JWTClaimsError as exc:
-        raise TokenRejected(f"claims_invalid:{str(exc)[:60]}") from exc
     except JOSEError as exc:
-        raise TokenRejected("signature_invalid") from exc
+        # jose wraps a failed signature check (JWSError) in a JWTError; anything else is a claim.
+        bad_signature = isinstance(exc.__context__, JWSError) or isinstance(exc, JWSError)
+        reason = "signature_invalid" if bad_signature else f"claims_invalid:{str(exc)[:60]}"
+        raise TokenRejected(reason) from exc
     return cast(dict[str, Any], claims)
 
 
