@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -131,10 +131,14 @@ async def _verify_unlinked(session: AsyncSession, linked: int, head_seq: int) ->
         after = events[-1].id
 
 
-async def prune(session: AsyncSession, *, retention: timedelta) -> int:
-    """Delete linked events older than ``retention``, moving the anchor to the last deleted."""
+async def prune(session: AsyncSession, *, before: datetime) -> int:
+    """Delete the linked events written before ``before``, moving the anchor to the last one.
+
+    Only a prefix of the chain is deleted (up to the first event that is still young), so the
+    rest verifies from the anchor.
+    """
     head = await _head(session)
-    cutoff = utcnow() - retention
+    cutoff = before
     first_young = await session.scalar(
         select(func.min(AuditEvent.chain_seq)).where(col(AuditEvent.created_at) >= cutoff)
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from ledger.sqltypes import utcnow
 from voucher_service.audit import chain
 from voucher_service.worker.registry import JobContext, job
 
@@ -24,6 +25,6 @@ async def link_audit_chain(context: JobContext) -> None:
 @job("audit.retention", every=timedelta(hours=6), exclusive=True)
 async def prune_audit_events(context: JobContext) -> None:
     """Delete events older than the retention period, keeping the chain verifiable."""
-    retention = timedelta(days=context.settings.audit_retention_days)
+    before = utcnow() - timedelta(days=context.settings.audit_retention_days)
     async with context.database.unit_of_work() as session:
-        await chain.prune(session, retention=retention)
+        await chain.prune(session, before=before)
