@@ -77,7 +77,8 @@ async def get_principal(
         await _refuse(request, actor, exc.reason, action="auth.token.rejected")
         raise InvalidToken() from exc
     except AccountSuspended:
-        await _refuse(request, AuditActor.anonymous(claims.subject.hex), "account_suspended")
+        actor = AuditActor(claims.kind, claims.subject, organisation_id=claims.organisation_id)
+        await _refuse(request, actor, "account_suspended")
         raise
 
 

@@ -60,7 +60,7 @@ def user_actor(user: User, organisation: Organisation | None = None) -> AuditAct
     )
 
 
-async def _grant(
+def _grant(
     settings: Settings,
     keyring: KeyRing,
     user: User,
@@ -162,7 +162,7 @@ async def _login_succeeded(
         actor=user_actor(user),
         target=("session", grant.session.id),
     )
-    return await _grant(settings, keyring, user, grant)
+    return _grant(settings, keyring, user, grant)
 
 
 async def refresh(
@@ -185,7 +185,7 @@ async def refresh(
         if grant is not None:
             await sessions.revoke_session(session, grant.session.id, reason="account_not_active")
         return AuthOutcome(refusal=InvalidRefreshToken("The refresh token is not valid."))
-    return AuthOutcome(tokens=await _grant(settings, keyring, user, grant))
+    return AuthOutcome(tokens=_grant(settings, keyring, user, grant))
 
 
 async def _session_user(session: AsyncSession, user_id: object) -> User | None:
@@ -252,7 +252,7 @@ async def change_password(
         session, action="user.password_changed", actor=principal, target=("user", user.id)
     )
     grant = await sessions.start_session(session, user.id, settings)
-    return AuthOutcome(tokens=await _grant(settings, keyring, user, grant))
+    return AuthOutcome(tokens=_grant(settings, keyring, user, grant))
 
 
 async def use_password_token(

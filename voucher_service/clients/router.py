@@ -52,7 +52,11 @@ def _summary(client: ApiClient) -> dict[str, object]:
     return {"client_id": client.client_id, "status": client.status, "scopes": client.scopes}
 
 
-@router.get("/v1/provider/api-clients", summary="My provider's API credentials")
+@router.get(
+    "/v1/provider/api-clients",
+    summary="My provider's API credentials",
+    responses=problem_responses(401, 403),
+)
 async def list_clients(
     principal: ProviderOperator, session: SessionDep, page: PageParamsDep
 ) -> Page[ApiClientPublic]:
