@@ -56,3 +56,13 @@ async def test_old_hashes_are_upgraded_at_login(
     await session.refresh(user)
     assert user.password_hash != old_hash and "m=2048" in (user.password_hash or "")
     await session.commit()
+
+
+def test_money_roles_can_never_include_sysadmin_or_auditor() -> None:
+    from voucher_service.auth.dependencies import RequireRoles
+    from voucher_service.users.models import Role
+
+    for role in (Role.sysadmin, Role.auditor):
+        with pytest.raises(ValueError, match="separation of duties"):
+            RequireRoles(Role.finance, role, approves_money=True)
+    assert RequireRoles(Role.finance, Role.program_admin, approves_money=True).roles

@@ -346,3 +346,16 @@ async def test_api_clients_cannot_manage_credentials_and_users_cannot_call_provi
     assert (await client.get("/v1/provider/api-clients", headers=token)).status_code == 403
     headers, _ = await operator(app, session)
     assert (await client.get("/v1/provider/me", headers=headers)).status_code == 403
+
+
+async def test_malformed_basic_credentials_are_refused_and_audited(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    response = await client.post(
+        "/v1/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": "Basic !!!not-base64"},
+    )
+    assert response.status_code == 401 and response.json()["code"] == "invalid_client"
+    [event] = await audit_events(database, "auth.client_token.failed")
+    assert event.reason == "unknown_client"

@@ -119,7 +119,9 @@ async def grant(
         or (organisation.status != OrganisationStatus.active)
     ):
         await _refused(session, presented, client, "provider_suspended")
-        return ClientGrantOutcome(refusal=AccountSuspended("The provider is suspended."))
+        return ClientGrantOutcome(
+            refusal=AccountSuspended("The provider is suspended.", detail_zh="该服务商已被暂停。")
+        )
     try:
         scopes = narrow(presented.scope, frozenset(client.scopes.split()))
     except InvalidScope as exc:

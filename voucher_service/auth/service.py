@@ -120,7 +120,10 @@ async def login(
     ):
         await _login_failed(session, email, user, "account_suspended")
         return AuthOutcome(
-            refusal=AccountSuspended("This account or its organisation is suspended.")
+            refusal=AccountSuspended(
+                "This account or its organisation is suspended.",
+                detail_zh="该账户或其所属机构已被暂停。",
+            )
         )
     if user.password_hash and passwords.needs_rehash(settings, user.password_hash):
         # The parameters were raised since this hash was made, and the password is at hand.
@@ -184,7 +187,11 @@ async def refresh(
         )
         if grant is not None:
             await sessions.revoke_session(session, grant.session.id, reason="account_not_active")
-        return AuthOutcome(refusal=InvalidRefreshToken("The refresh token is not valid."))
+        return AuthOutcome(
+            refusal=InvalidRefreshToken(
+                "The refresh token is not valid.", detail_zh="刷新令牌无效。"
+            )
+        )
     return AuthOutcome(tokens=_grant(settings, keyring, user, grant))
 
 
@@ -278,7 +285,11 @@ async def use_password_token(
             outcome=Outcome.failure,
             reason=reason,
         )
-        return AuthOutcome(refusal=InvalidPasswordToken("The token is not valid or has expired."))
+        return AuthOutcome(
+            refusal=InvalidPasswordToken(
+                "The token is not valid or has expired.", detail_zh="令牌无效或已过期。"
+            )
+        )
     # Rules first, so that a weak password does not burn the token.
     passwords.check_password(settings, new_password, email=user.email)
     consumed = await session.execute(
@@ -287,7 +298,11 @@ async def use_password_token(
         .values(used_at=now)
     )
     if not getattr(consumed, "rowcount", 0):
-        return AuthOutcome(refusal=InvalidPasswordToken("The token is not valid or has expired."))
+        return AuthOutcome(
+            refusal=InvalidPasswordToken(
+                "The token is not valid or has expired.", detail_zh="令牌无效或已过期。"
+            )
+        )
     await users.set_password(session, settings, user, new_password)
     before = users.summary(user)
     user.status = UserStatus.active

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, status
 
@@ -31,13 +31,13 @@ from voucher_service.organisations.schemas import (
 from voucher_service.settings import Settings
 from voucher_service.users.models import Role
 
+Shape = TypeVar("Shape", bound=OrganisationPublic)
+
 router = APIRouter(tags=["organisations"])
 AUTH = problem_responses(401, 403)
 
 
-def present(
-    organisation: Organisation, settings: Settings, model: type[OrganisationPublic]
-) -> OrganisationPublic:
+def present(organisation: Organisation, settings: Settings, model: type[Shape]) -> Shape:
     """The response shape for ``model``'s audience, with the computed startup flag."""
     startup = organisations.is_startup(
         organisation, on=date.today(), max_age_years=settings.startup_max_age_years
@@ -118,7 +118,7 @@ async def create_organisation(
         industry=body.industry,
         contact_email=body.contact_email,
     )
-    return present(organisation, settings, OrganisationAdmin)  # type: ignore[return-value]
+    return present(organisation, settings, OrganisationAdmin)
 
 
 @router.get(
@@ -129,7 +129,7 @@ async def create_organisation(
 async def get_organisation(
     organisation: OrganisationForAuthority, settings: SettingsDep
 ) -> OrganisationAdmin:
-    return present(organisation, settings, OrganisationAdmin)  # type: ignore[return-value]
+    return present(organisation, settings, OrganisationAdmin)
 
 
 @router.post(
@@ -147,7 +147,7 @@ async def suspend(
     await organisations.suspend_organisation(
         session, organisation, reason=body.reason, actor=principal
     )
-    return present(organisation, settings, OrganisationAdmin)  # type: ignore[return-value]
+    return present(organisation, settings, OrganisationAdmin)
 
 
 @router.post(
@@ -165,4 +165,4 @@ async def reactivate(
     await organisations.reactivate_organisation(
         session, organisation, actor=principal, reason=body.reason
     )
-    return present(organisation, settings, OrganisationAdmin)  # type: ignore[return-value]
+    return present(organisation, settings, OrganisationAdmin)

@@ -131,7 +131,9 @@ async def suspend_organisation(
 ) -> Organisation:
     """Suspend at once: its users and API clients lose access on their next request."""
     if organisation.kind == OrganisationKind.authority:
-        raise OrganisationStateConflict("The authority itself cannot be suspended.")
+        raise OrganisationStateConflict(
+            "The authority itself cannot be suspended.", detail_zh="主管部门本身不能被暂停。"
+        )
     return await _set_status(
         session, organisation, OrganisationStatus.suspended, reason=reason, actor=actor
     )
@@ -155,7 +157,10 @@ async def _set_status(
     actor: Actor,
 ) -> Organisation:
     if organisation.status == status:
-        raise OrganisationStateConflict(f"The organisation is already {status}.")
+        raise OrganisationStateConflict(
+            f"The organisation is already {status}.",
+            detail_zh="机构已处于暂停状态。" if status == "suspended" else "机构已处于正常状态。",
+        )
     before = {"status": organisation.status}
     now = utcnow()
     organisation.status, organisation.status_reason = status, reason

@@ -99,7 +99,7 @@ async def suspend_member(
     body: Reason, principal: EnterpriseOwner, member: MemberOfMyEnterprise, session: SessionDep
 ) -> Member:
     if member.id == principal.id:
-        raise UserStateConflict("You cannot suspend yourself.")
+        raise UserStateConflict("You cannot suspend yourself.", detail_zh="不能暂停自己的账户。")
     await users.suspend_user(session, member, actor=principal, reason=body.reason)
     return Member.model_validate(member)
 
@@ -172,7 +172,7 @@ async def suspend_user(
     body: Reason, principal: SysAdmin, user: UserForAdmin, session: SessionDep
 ) -> UserAdmin:
     if user.id == principal.id:
-        raise UserStateConflict("You cannot suspend yourself.")
+        raise UserStateConflict("You cannot suspend yourself.", detail_zh="不能暂停自己的账户。")
     await users.suspend_user(session, user, actor=principal, reason=body.reason)
     return UserAdmin.model_validate(user)
 

@@ -63,7 +63,10 @@ async def create_user(
 ) -> User:
     """A user of ``organisation``; without a password it is ``invited`` until it sets one."""
     if role not in ROLES_BY_KIND[OrganisationKind(organisation.kind)]:
-        raise RoleNotAllowed(f"The role {role} does not exist in a {organisation.kind}.")
+        raise RoleNotAllowed(
+            f"The role {role} does not exist in a {organisation.kind}.",
+            detail_zh=f"{organisation.kind} 类型的机构没有 {role} 角色。",
+        )
     email = normalise_email(email)
     if password is not None:
         passwords.check_password(settings, password, email=email)
@@ -137,7 +140,10 @@ async def reset_password(
 ) -> SetupToken:
     """Administrator reset: the old password and every session stop; returns a set-up token."""
     if user.status == UserStatus.suspended:
-        raise UserStateConflict("Reactivate the account before resetting its password.")
+        raise UserStateConflict(
+            "Reactivate the account before resetting its password.",
+            detail_zh="请先恢复该账户，再重置密码。",
+        )
     user.password_hash = None
     await _end_sessions(session, user, reason="password_reset")
     token = await issue_password_token(
@@ -168,7 +174,7 @@ async def _end_sessions(session: AsyncSession, user: User, *, reason: str) -> No
 async def suspend_user(session: AsyncSession, user: User, *, actor: Actor, reason: str) -> User:
     """Suspend an account: its sessions end and its tokens stop at once."""
     if user.status == UserStatus.suspended:
-        raise UserStateConflict("The account is already suspended.")
+        raise UserStateConflict("The account is already suspended.", detail_zh="该账户已被暂停。")
     before = summary(user)
     user.status = UserStatus.suspended
     await _end_sessions(session, user, reason="suspended")
@@ -187,7 +193,7 @@ async def suspend_user(session: AsyncSession, user: User, *, actor: Actor, reaso
 async def reactivate_user(session: AsyncSession, user: User, *, actor: Actor) -> User:
     """Lift a suspension (an account without a password stays invited)."""
     if user.status != UserStatus.suspended:
-        raise UserStateConflict("The account is not suspended.")
+        raise UserStateConflict("The account is not suspended.", detail_zh="该账户未被暂停。")
     before = summary(user)
     user.status = UserStatus.active if user.password_hash else UserStatus.invited
     user.updated_at = utcnow()
