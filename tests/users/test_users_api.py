@@ -119,7 +119,11 @@ async def test_owner_suspends_own_members_only(
         other.json() | {"request_id": 0, "instance": 0}
     )
     [denied] = await audit_events(database, "access.denied")
-    assert (denied.reason, denied.target_id) == ("not_in_organisation", str(stranger.id))
+    assert (denied.reason, denied.target_type, denied.target_id) == (
+        "not_in_organisation",
+        "user",
+        str(stranger.id),
+    )
     self_suspend = await client.post(
         f"/v1/organisations/me/members/{owner.id}/suspend", json={"reason": "xx"}, headers=headers
     )

@@ -10,11 +10,14 @@ same whether an object is missing or belongs to someone else.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from voucher_service.audit import service as audit
 from voucher_service.audit.service import AuditActor, Outcome, Target
@@ -180,3 +183,39 @@ async def refuse_not_found(request: Request, principal: Principal, target: Targe
     """Audit an attempt on another organisation's object; returns the 404 to raise."""
     await _refuse(request, principal, "not_in_organisation", target=target)
     return NotFound()
+
+
+Owned = TypeVar("Owned")
+
+
+async def load_owned(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    model: type[Owned],
+    object_id: uuid.UUID,
+    *,
+    owner: Callable[[Owned], uuid.UUID | None] = lambda obj: getattr(obj, "organisation_id", None),
+    target_type: str | None = None,
+) -> Owned:
+    """The object ``object_id`` of ``model`` if it belongs to the caller's organisation.
+
+    A missing object and another organisation's object get the same 404; the second is audited.
+    The building block of load-and-authorise dependencies::
+
+        async def valid_voucher_for_holder(request, principal: EnterpriseUser, session: SessionDep,
+                                           voucher_id: uuid.UUID) -> Voucher:
+            return await load_owned(request, session, principal, Voucher, voucher_id,
+                                    owner=lambda v: v.holder_id)
+    """
+    found = await session.get(model, object_id)
+    if found is None:
+        raise NotFound()
+    if not principal.owns(owner(found)):
+        kind = target_type or _target_type(model)
+        raise await refuse_not_found(request, principal, (kind, object_id))
+    return found
+
+
+def _target_type(model: type[Any]) -> str:
+    return str(getattr(model, "__tablename__", model.__name__.lower()))

@@ -12,8 +12,7 @@ from sqlmodel import col, select
 from providers.clients import service as clients
 from providers.clients.models import ApiClient
 from voucher_service.audit import service as audit
-from voucher_service.auth.dependencies import CurrentProvider, ProviderOperator, refuse_not_found
-from voucher_service.auth.errors import NotFound
+from voucher_service.auth.dependencies import CurrentProvider, ProviderOperator, load_owned
 from voucher_service.auth.pepper import PepperDep
 from voucher_service.clients.schemas import (
     ApiClientCreate,
@@ -37,12 +36,7 @@ async def valid_client_for_operator(
     client_pk: Annotated[uuid.UUID, Path(description="the credential's id (not its client_id)")],
 ) -> ApiClient:
     """A credential of the operator's own provider; anyone else's is "not found" (audited)."""
-    client = await session.get(ApiClient, client_pk)
-    if client is None:
-        raise NotFound()
-    if not principal.owns(client.organisation_id):
-        raise await refuse_not_found(request, principal, ("api_client", client_pk))
-    return client
+    return await load_owned(request, session, principal, ApiClient, client_pk)
 
 
 OwnClient = Annotated[ApiClient, Depends(valid_client_for_operator)]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
-from voucher_service.auth.dependencies import EnterpriseOwner, refuse_not_found, requires_roles
+from voucher_service.auth.dependencies import EnterpriseOwner, load_owned, requires_roles
 from voucher_service.auth.errors import NotFound
 from voucher_service.auth.principal import Principal
 from voucher_service.dependencies import SessionDep
@@ -21,12 +21,7 @@ async def valid_member_for_owner(
     user_id: Annotated[uuid.UUID, Path()],
 ) -> User:
     """A user of the owner's own enterprise; anyone else's is "not found" (and audited)."""
-    user = await session.get(User, user_id)
-    if user is None:
-        raise NotFound()
-    if not principal.owns(user.organisation_id):
-        raise await refuse_not_found(request, principal, ("user", user_id))
-    return user
+    return await load_owned(request, session, principal, User, user_id, target_type="user")
 
 
 async def user_for_admin(
