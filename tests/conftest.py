@@ -71,6 +71,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         environment="development",
         embedded_worker=False,
+        # Cheap argon2 for speed; production defaults are checked in tests/auth/test_passwords.py.
+        password_hash_time_cost=1,
+        password_hash_memory_kib=1024,
+        password_hash_parallelism=1,
         _env_file=None,  # type: ignore[call-arg]
     )
 

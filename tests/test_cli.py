@@ -65,3 +65,33 @@ def test_migrate_then_keys(env: Path) -> None:
     rotated = runner.invoke(app, ["keys", "rotate"])
     assert rotated.exit_code == 0 and "2 key(s) published" in rotated.output
     assert migrations.head_revision() is not None
+
+
+def test_create_admin_then_log_in_and_verify_audit(env: Path) -> None:
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    created = runner.invoke(
+        app,
+        ["create-admin", "--email", "Root@Gov.cn", "--password-stdin"],
+        input="Strong-Admin-Pass-1\n",
+    )
+    assert created.exit_code == 0, created.output
+    assert "created sysadmin root@gov.cn" in created.output
+    finance = runner.invoke(
+        app,
+        ["create-admin", "--email", "cfo@gov.cn", "--role", "finance", "--password-stdin"],
+        input="Strong-Admin-Pass-2\n",
+    )
+    assert finance.exit_code == 0, finance.output
+    again = runner.invoke(
+        app, ["create-admin", "--email", "root@gov.cn", "--password-stdin"], input="Other-Pass-33\n"
+    )
+    assert again.exit_code == 1 and "email_taken" in again.output
+    assert "Traceback" not in again.output
+    weak = runner.invoke(
+        app, ["create-admin", "--email", "w@gov.cn", "--password-stdin"], input="weak\n"
+    )
+    assert weak.exit_code == 1 and "weak_password" in weak.output
+    bad_role = runner.invoke(app, ["create-admin", "--email", "x@gov.cn", "--role", "owner"])
+    assert bad_role.exit_code == 2
+    verified = runner.invoke(app, ["audit", "verify"])
+    assert verified.exit_code == 0 and "audit chain intact" in verified.output

@@ -12,18 +12,26 @@ from fastapi_offline import FastAPIOffline
 from starlette.staticfiles import StaticFiles
 
 from voucher_service import __version__
+from voucher_service.audit.router import router as audit_router
+from voucher_service.audit.service import AuditFlushMiddleware
+from voucher_service.auth.oauth_router import router as oauth_router
+from voucher_service.auth.pepper import load_pepper
+from voucher_service.auth.router import router as auth_router
+from voucher_service.clients.router import router as clients_router
 from voucher_service.db import Database, create_engine
 from voucher_service.health.router import router as health_router
 from voucher_service.keys.router import router as keys_router
-from voucher_service.keys.secret import load_or_create_secret
+from voucher_service.keys.secret import derive_key, load_or_create_secret
 from voucher_service.keys.service import KeyRing
 from voucher_service.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from voucher_service.kit.problems import install_problem_handlers
+from voucher_service.organisations.router import router as organisations_router
 from voucher_service.portal.router import PortalErrorPages
 from voucher_service.portal.router import router as portal_router
 from voucher_service.portal.security import PortalSecurityHeadersMiddleware
 from voucher_service.portal.templating import PORTAL_STATIC
 from voucher_service.settings import Settings
+from voucher_service.users.router import router as users_router
 from voucher_service.worker.registry import JobContext
 from voucher_service.worker.runner import Worker
 
@@ -73,12 +81,25 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     app.state.settings = settings
     app.state.database = database
     app.state.keyring = keyring
-    app.state.server_secret = load_or_create_secret(settings.secret_path)
+    server_secret = load_or_create_secret(settings.secret_path)
+    app.state.csrf_key = derive_key(server_secret, "portal-csrf")
+    app.state.client_secret_pepper = load_pepper(settings, server_secret)
     install_problem_handlers(app)
+    # Innermost: writes the audit events a request recorded "separately" once it is over.
+    app.add_middleware(AuditFlushMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(keys_router)
+    for router in (
+        auth_router,
+        oauth_router,
+        users_router,
+        organisations_router,
+        clients_router,
+        audit_router,
+    ):
+        app.include_router(router)
     mount_portal(app)
     return app
 

@@ -1,4 +1,4 @@
-"""``voucher-service``: serve, worker, migrate, keys.
+"""``voucher-service``: serve, worker, migrate, keys, create-admin, audit verify.
 
 Start-up problems (bad settings, unreachable database, a database at another migration) print
 one clear line and exit non-zero instead of a traceback.
@@ -26,6 +26,10 @@ from voucher_service.settings import Settings
 app = typer.Typer(help="Compute and model voucher service (算力券 / 模型券).", no_args_is_help=True)
 keys_app = typer.Typer(help="Service signing keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+AUTHORITY_ROLES = ["sysadmin", "program_admin", "reviewer", "finance", "auditor"]
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -178,6 +182,67 @@ def keys_list() -> None:
     keyring.ensure()
     for index, key in enumerate(keyring.keys):
         typer.echo(f"{key.kid}{'  (signing)' if index == 0 else ''}")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="login e-mail")],
+    name: Annotated[str, typer.Option(help="the person's name")] = "System administrator",
+    role: Annotated[
+        str, typer.Option(help="authority role: " + ", ".join(AUTHORITY_ROLES))
+    ] = "sysadmin",
+    organisation: Annotated[
+        str, typer.Option(help="name of the authority, if it does not exist yet")
+    ] = "主管部门 (Authority)",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+) -> None:
+    """Create an authority user (a sysadmin by default) with a password."""
+    from voucher_service.kit.problems import ProblemError
+    from voucher_service.users.bootstrap import create_authority_user
+
+    if role not in AUTHORITY_ROLES:
+        fail(f"--role must be one of {', '.join(AUTHORITY_ROLES)}", 2)
+    settings = load_settings()
+    check_database(settings, migrate=settings.is_sqlite)
+    password = _read_password(password_stdin)
+    try:
+        user = asyncio.run(
+            create_authority_user(
+                settings,
+                email=email,
+                name=name,
+                role=role,
+                password=password,
+                organisation_name=organisation,
+            )
+        )
+    except ProblemError as exc:
+        fail(f"{exc.code}: {exc.detail}")
+    typer.echo(f"created {user.role} {user.email} ({user.id})")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute every audit event's hash and the hash chain; exit 1 at the first break."""
+    from voucher_service.users.bootstrap import verify_audit_chain
+
+    settings = load_settings()
+    check_database(settings, migrate=False)
+    report = asyncio.run(verify_audit_chain(settings))
+    if not report.ok:
+        fail(f"audit chain broken: {report.problem} (event {report.event_id})")
+    typer.echo(
+        f"audit chain intact: {report.linked_checked} linked, "
+        f"{report.unlinked_checked} awaiting linking, head {report.head_seq}"
+    )
 
 
 def main() -> None:

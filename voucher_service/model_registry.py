@@ -2,7 +2,13 @@
 
 from sqlmodel import SQLModel
 
+import providers.clients.models  # noqa: F401
+import voucher_service.audit.models
+import voucher_service.auth.models
 import voucher_service.kit.models
+import voucher_service.organisations.models
+import voucher_service.ratelimit.models
+import voucher_service.users.models
 import voucher_service.worker.models  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,12 +45,55 @@ class Settings(BaseSettings):
     )
     worker_poll_seconds: float = Field(default=1.0, gt=0)
 
+    # Identity and access (see voucher_service/auth). Lifetimes in seconds.
+    token_issuer: str = Field(default="", description="JWT iss; empty means base_url")
+    token_audience: str = Field(default="voucher-api", description="JWT aud of access tokens")
+    access_token_seconds: int = Field(default=600, ge=60, le=3600)
+    refresh_token_seconds: int = Field(default=8 * 3600, ge=300, le=30 * 86400)
+    session_max_seconds: int = Field(default=7 * 86400, ge=3600, le=90 * 86400)
+    client_token_seconds: int = Field(default=600, ge=60, le=3600)
+    client_secret_rotation_grace_seconds: int = Field(default=86400, ge=0, le=30 * 86400)
+    client_assertion_max_seconds: int = Field(default=300, ge=30, le=3600)
+    client_secret_pepper: SecretStr | None = Field(
+        default=None,
+        description="HMAC key for stored client secrets; empty means a file in the key dir",
+    )
+    password_min_length: int = Field(default=10, ge=8, le=64)
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=65_536, ge=8)
+    password_hash_parallelism: int = Field(default=4, ge=1)
+    login_lockout_threshold: int = Field(default=5, ge=1)
+    login_lockout_base_seconds: int = Field(default=30, ge=1)
+    login_lockout_max_seconds: int = Field(default=900, ge=1)
+    password_token_seconds: int = Field(default=3 * 86400, ge=600, le=30 * 86400)
+    startup_max_age_years: int = Field(default=5, ge=1, le=20)
+    rate_limit_window_seconds: int = Field(default=60, ge=1, le=3600)
+    rate_limit_login_per_address: int = Field(default=30, ge=0)
+    rate_limit_login_per_account: int = Field(default=10, ge=0)
+    rate_limit_token_per_address: int = Field(default=120, ge=0)
+    rate_limit_token_per_client: int = Field(default=60, ge=0)
+    rate_limit_provider_per_address: int = Field(default=6000, ge=0)
+    rate_limit_provider_per_client: int = Field(default=6000, ge=0)
+    audit_retention_days: int = Field(default=365, ge=180)
+
     @model_validator(mode="after")
     def _check_database_url(self) -> Settings:
         url = self.database_url
         if url and not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError(
                 "database_url must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_password_hashing(self) -> Settings:
+        # OWASP's argon2id floor: 19 MiB with 2 iterations (or more memory). Cheaper parameters
+        # are for tests and development only.
+        if self.is_production and (
+            self.password_hash_memory_kib < 19_456 or self.password_hash_time_cost < 2
+        ):
+            raise ValueError(
+                "password hashing below OWASP's argon2id minimum (19456 KiB, 2 iterations)"
             )
         return self
 
@@ -66,6 +109,10 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def resolved_token_issuer(self) -> str:
+        return self.token_issuer or self.base_url.rstrip("/")
 
     @property
     def key_dir(self) -> Path:

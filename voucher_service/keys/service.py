@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jose import jws
 from jose.exceptions import JOSEError
 
+from voucher_service.keys.secret import write_new_file
 from voucher_service.kit.problems import ProblemError
 
 ALGORITHM = "ES256"
@@ -78,13 +78,9 @@ class SigningKey:
 
 def generate_key_file(directory: Path) -> SigningKey:
     """Create a new key in ``directory``, readable by its owner only."""
-    directory.mkdir(parents=True, exist_ok=True)
     key = SigningKey.from_private_key(ec.generate_private_key(ec.SECP256R1()))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    path = directory / f"{stamp}_{key.kid}.pem"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key.private_pem)
+    write_new_file(directory / f"{stamp}_{key.kid}.pem", key.private_pem.encode())
     return key
 
 

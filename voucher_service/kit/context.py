@@ -1,4 +1,4 @@
-"""Per-request context: the request id, available to handlers, logs and the audit trail."""
+"""Per-request context: request id and client address, for handlers, logs and the audit trail."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from starlette.requests import HTTPConnection
 from ledger.sqltypes import new_id
 
 current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
+#: The client's address as the server saw it (behind a trusted proxy, uvicorn's
+#: ``proxy_headers`` has already replaced it with the forwarded one).
+current_client_address: ContextVar[str | None] = ContextVar("current_client_address", default=None)
 
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 

@@ -10,7 +10,11 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from voucher_service.kit.context import current_request_id, new_request_id
+from voucher_service.kit.context import (
+    current_client_address,
+    current_request_id,
+    new_request_id,
+)
 from voucher_service.kit.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 
 access_log = logging.getLogger("voucher_service.access")
@@ -40,6 +44,8 @@ class RequestContextMiddleware:
         request_id = new_request_id(Headers(scope=scope).get("x-request-id"))
         scope.setdefault("state", {})["request_id"] = request_id
         token = current_request_id.set(request_id)
+        client = scope.get("client")
+        address_token = current_client_address.set(client[0] if client else None)
         started = time.perf_counter()
         status = 500
 
@@ -64,6 +70,7 @@ class RequestContextMiddleware:
                 },
             )
             current_request_id.reset(token)
+            current_client_address.reset(address_token)
 
 
 class BodySizeLimitMiddleware:

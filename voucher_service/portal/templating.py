@@ -63,7 +63,7 @@ def render(
 ) -> HTMLResponse:
     """Render ``template`` for ``request``, with the language, CSRF token and helpers in scope."""
     language = portal_language(request)
-    secret: bytes = request.app.state.server_secret
+    secret: bytes = request.app.state.csrf_key
     values = {
         "request": request,
         "lang": language,

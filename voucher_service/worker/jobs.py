@@ -1,3 +1,5 @@
 """Imports every module that registers worker jobs, so a worker knows them all."""
 
+import voucher_service.audit.jobs
+import voucher_service.auth.jobs
 import voucher_service.worker.heartbeat  # noqa: F401

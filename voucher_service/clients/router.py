@@ -1,0 +1,165 @@
+"""Provider operators manage their API credentials; an API client can see who it is."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, status
+from sqlmodel import col, select
+
+from providers.clients import service as clients
+from providers.clients.models import ApiClient
+from voucher_service.audit import service as audit
+from voucher_service.auth.dependencies import CurrentProvider, ProviderOperator, load_owned
+from voucher_service.auth.pepper import PepperDep
+from voucher_service.clients.schemas import (
+    ApiClientCreate,
+    ApiClientIssued,
+    ApiClientPublic,
+    ApiClientRotate,
+    ProviderSelf,
+)
+from voucher_service.dependencies import SessionDep, SettingsDep
+from voucher_service.kit.pagination import Page, PageParamsDep, paginate
+from voucher_service.kit.problems import problem_responses
+
+router = APIRouter(tags=["provider API clients"])
+ON_CLIENT = problem_responses(401, 403, 404, 409, 422)
+
+
+async def valid_client_for_operator(
+    request: Request,
+    principal: ProviderOperator,
+    session: SessionDep,
+    client_pk: Annotated[uuid.UUID, Path(description="the credential's id (not its client_id)")],
+) -> ApiClient:
+    """A credential of the operator's own provider; anyone else's is "not found" (audited)."""
+    return await load_owned(request, session, principal, ApiClient, client_pk)
+
+
+OwnClient = Annotated[ApiClient, Depends(valid_client_for_operator)]
+
+
+def _summary(client: ApiClient) -> dict[str, object]:
+    return {"client_id": client.client_id, "status": client.status, "scopes": client.scopes}
+
+
+@router.get(
+    "/v1/provider/api-clients",
+    summary="My provider's API credentials",
+    responses=problem_responses(401, 403),
+)
+async def list_clients(
+    principal: ProviderOperator, session: SessionDep, page: PageParamsDep
+) -> Page[ApiClientPublic]:
+    query = select(ApiClient).where(col(ApiClient.organisation_id) == principal.organisation_id)
+    rows, cursor = await paginate(session, query, ApiClient.id, page)  # type: ignore[arg-type]
+    return Page[ApiClientPublic](items=[ApiClientPublic.of(r) for r in rows], next_cursor=cursor)
+
+
+@router.post(
+    "/v1/provider/api-clients",
+    summary="Create an API credential; a client secret is shown in this response only",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 403, 422),
+)
+async def create_client(
+    body: ApiClientCreate, principal: ProviderOperator, session: SessionDep, pepper: PepperDep
+) -> ApiClientIssued:
+    issued = await clients.create_client(
+        session,
+        organisation_id=principal.organisation_id,
+        name=body.name,
+        auth_method=body.auth_method,
+        pepper=pepper,
+        scopes=body.scopes,
+        public_jwk=body.public_jwk,
+        created_by_id=principal.id,
+    )
+    await audit.record(
+        session,
+        action="api_client.created",
+        actor=principal,
+        target=("api_client", issued.client.id),
+        after=_summary(issued.client),
+    )
+    return ApiClientIssued.model_validate(issued.client).model_copy(
+        update={"client_secret": issued.client_secret}
+    )
+
+
+@router.get(
+    "/v1/provider/api-clients/{client_pk}",
+    summary="One API credential",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_client(client: OwnClient) -> ApiClientPublic:
+    return ApiClientPublic.of(client)
+
+
+@router.post(
+    "/v1/provider/api-clients/{client_pk}/rotate",
+    summary="Rotate: a new secret (shown once) or key; the old one works for a grace period",
+    responses=ON_CLIENT,
+)
+async def rotate_client(
+    body: ApiClientRotate,
+    principal: ProviderOperator,
+    client: OwnClient,
+    session: SessionDep,
+    settings: SettingsDep,
+    pepper: PepperDep,
+) -> ApiClientIssued:
+    issued = await clients.rotate_client(
+        session,
+        client,
+        pepper=pepper,
+        grace=timedelta(seconds=settings.client_secret_rotation_grace_seconds),
+        public_jwk=body.public_jwk,
+    )
+    await audit.record(
+        session,
+        action="api_client.rotated",
+        actor=principal,
+        target=("api_client", client.id),
+        after={**_summary(client), "previous_valid_until": client.previous_valid_until},
+    )
+    return ApiClientIssued.model_validate(client).model_copy(
+        update={"client_secret": issued.client_secret}
+    )
+
+
+@router.post(
+    "/v1/provider/api-clients/{client_pk}/revoke",
+    summary="Revoke at once: no new tokens, and issued tokens stop working",
+    responses=ON_CLIENT,
+)
+async def revoke_client(
+    principal: ProviderOperator, client: OwnClient, session: SessionDep
+) -> ApiClientPublic:
+    before = _summary(client)
+    await clients.revoke_client(session, client)
+    await audit.record(
+        session,
+        action="api_client.revoked",
+        actor=principal,
+        target=("api_client", client.id),
+        before=before,
+        after=_summary(client),
+    )
+    return ApiClientPublic.of(client)
+
+
+@router.get(
+    "/v1/provider/me",
+    summary="Who this API client is (a cheap way to test credentials)",
+    responses=problem_responses(401, 403, 429),
+)
+async def provider_me(principal: CurrentProvider) -> ProviderSelf:
+    return ProviderSelf(
+        client_id=principal.label,
+        organisation_id=principal.organisation_id,
+        scopes=sorted(principal.scopes),
+    )

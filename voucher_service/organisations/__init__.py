@@ -1,0 +1,1 @@
+"""Organisations: enterprises (startups), providers and the authority."""

@@ -1,0 +1,1 @@
+"""Rate limits shared by every API replica, counted in the database."""

@@ -1,0 +1,1 @@
+"""Users, their roles, invitations and password tokens."""
