@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,6 +41,24 @@ class Settings(BaseSettings):
         default=True, description="run the background worker inside the API process"
     )
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_allow_loopback: bool = Field(
+        default=False,
+        description="let webhook URLs resolve to loopback addresses (local development, tests)",
+    )
+    webhook_attempt_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="a delivery attempt's whole time limit"
+    )
+    webhook_concurrency: int = Field(
+        default=50, ge=1, le=1000, description="delivery attempts in flight per worker"
+    )
+    webhook_secret_keys: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys that encrypt webhook secrets at rest, comma-separated, newest "
+        "first; default: a key file generated in the key directory",
+    )
+    webhook_secret_overlap_hours: float = Field(
+        default=24, ge=0, le=168, description="how long the old secret still signs after a rotation"
+    )
 
     @model_validator(mode="after")
     def _check_database_url(self) -> Settings:
@@ -63,6 +81,11 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def webhook_require_https(self) -> bool:
+        """Webhook URLs must be https outside development."""
+        return self.is_production
 
     @property
     def key_dir(self) -> Path:
