@@ -17,7 +17,10 @@ from voucher_service.keys.router import router as keys_router
 from voucher_service.keys.service import KeyRing
 from voucher_service.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from voucher_service.kit.problems import install_problem_handlers
+from voucher_service.metrics.router import router as metrics_router
 from voucher_service.settings import Settings
+from voucher_service.webhooks import problems as webhook_problems  # noqa: F401 (registers them)
+from voucher_service.webhooks.openapi import install_webhook_docs
 from voucher_service.worker.registry import JobContext
 from voucher_service.worker.runner import Worker
 
@@ -72,6 +75,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(keys_router)
+    app.include_router(metrics_router)
+    install_webhook_docs(app)
     return app
 
 
