@@ -8,6 +8,7 @@ retried like 429, 5xx, timeouts and connection errors. ``Retry-After`` is kept f
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from providers.webhooks.signing import webhook_headers
 from providers.webhooks.ssrf import UrlGuard
 
 Clock = Callable[[], datetime]
+
+logger = logging.getLogger("providers.webhooks")
 
 USER_AGENT = "voucher-service-webhooks/1"
 EXCERPT_BYTES = 200
@@ -89,10 +92,17 @@ async def attempt_delivery(
         error = f"{exc.code}: {exc}"
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    except Exception as exc:
+        # Anything else still ends as a failed attempt on a schedule: an event that always
+        # breaks the sender must not escape the retry limit, nor stop the other deliveries.
+        logger.exception("unexpected error delivering a webhook", extra={"url": claimed.url})
+        error = f"unexpected {type(exc).__name__}: {exc}"
     latency_ms = round((time.perf_counter() - started) * 1000)
     finished_at = clock()
     if answer is None:
-        return AttemptResult(claimed, started_at, finished_at, FAILED, None, latency_ms, error)
+        return AttemptResult(
+            claimed, started_at, finished_at, FAILED, None, latency_ms, (error or "")[:ERROR_LENGTH]
+        )
     return _classify(claimed, started_at, finished_at, latency_ms, answer)
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
-from providers.webhooks.endpoints import list_notices, set_endpoint
+from providers.webhooks.endpoints import list_notices, rotate_secret, set_endpoint
 from providers.webhooks.events import EVENT_TYPES, example_data
 from providers.webhooks.models import (
     DEAD,
@@ -337,3 +337,23 @@ async def test_many_events_are_all_delivered_once(
     stats = await make_engine(concurrency=8).run()
     assert stats.delivered == len(ids) == 120
     assert sorted(r.webhook_id for r in receiver.received) == sorted(str(i) for i in ids)
+
+
+async def test_after_a_rotation_both_secrets_verify_the_delivery(
+    database: Database,
+    box: SecretBox,
+    guard: UrlGuard,
+    receiver: Receiver,
+    make_engine: EngineFactory,
+) -> None:
+    provider_id, saved = await create_endpoint(database, box, guard, receiver.url())
+    async with database.unit_of_work() as session:
+        new_secret = await rotate_secret(session, box, provider_id)
+    await emit_events(database, provider_id)
+    await make_engine().run()
+    [request] = receiver.received
+    assert len(request.headers["webhook-signature"].split(" ")) == 2
+    for secret in (new_secret, saved.secret):
+        assert (
+            Webhook(secret).verify(request.body, request.headers)["type"] == "redemption.captured"
+        )  # type: ignore[arg-type]
