@@ -82,13 +82,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def recreate_database(url: str) -> None:
+async def recreate_database(url: str, *, create: bool = True) -> None:
     target = make_url(url)
     admin = target.set(drivername="postgresql", database="postgres")
     connection = await asyncpg.connect(admin.render_as_string(hide_password=False))
     try:
         await connection.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{target.database}"')
+        if create:
+            await connection.execute(f'CREATE DATABASE "{target.database}"')
     finally:
         await connection.close()
 
@@ -198,6 +199,7 @@ def run(url: str, events: int, workers: int, concurrency: int, work: Path) -> di
         total, unique = map(int, httpx.get(f"http://127.0.0.1:{port}/stats").text.split())
     finally:
         stop(receiver)
+        asyncio.run(recreate_database(url, create=False))
     return {
         "steady": attempts / window if window else float("inf"),
         "wall": events / wall,
