@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from contextlib import AsyncExitStack
+from functools import lru_cache
 from types import TracebackType
 
 import httpx
@@ -83,6 +84,7 @@ class Lanes:
         return Lane(client, self._connections)
 
 
+@lru_cache(maxsize=4096)  # a handful of endpoint URLs, parsed for every attempt otherwise
 def origin_of(url: str) -> str:
     try:
         parsed = httpx.URL(url)

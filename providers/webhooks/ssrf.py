@@ -82,6 +82,14 @@ def refusal_reason(address: IPAddress, *, allow_loopback: bool = False) -> str |
     return next((reason for reason, refused in checks if refused), None)
 
 
+@lru_cache(maxsize=4096)  # checked before every attempt; endpoints are few
+def _parse(url: str) -> httpx.URL:
+    try:
+        return httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise WebhookUrlRefused(f"The URL is not valid: {exc}.") from exc
+
+
 async def system_resolver(host: str, port: int) -> list[str]:
     """The addresses of ``host`` from the operating system's resolver."""
     loop = asyncio.get_running_loop()
@@ -110,10 +118,7 @@ class UrlGuard:
         """The scheme, host and port of ``url`` if its form is acceptable, else refuse."""
         if len(url) > MAX_URL_LENGTH:
             raise WebhookUrlRefused(f"The URL is longer than {MAX_URL_LENGTH} characters.")
-        try:
-            parsed = httpx.URL(url)
-        except httpx.InvalidURL as exc:
-            raise WebhookUrlRefused(f"The URL is not valid: {exc}.") from exc
+        parsed = _parse(url)
         schemes = ("https",) if self.require_https else ("https", "http")
         if parsed.scheme not in schemes:
             raise WebhookUrlRefused(f"The URL must start with {' or '.join(schemes)}://.")
@@ -122,6 +127,8 @@ class UrlGuard:
         if parsed.userinfo:
             raise WebhookUrlRefused("Credentials in the URL are not allowed.")
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        if not 0 < port < 65536:
+            raise WebhookUrlRefused(f"Port {port} does not exist.")
         return Target(parsed.scheme, parsed.host, port)
 
     async def resolve(self, host: str, port: int) -> list[IPAddress]:

@@ -111,6 +111,8 @@ async def test_real_resolver_refuses_localhost() -> None:
         ("https:///nohost", "no host"),
         ("https://public.example/" + "a" * 2000, "longer than"),
         ("https://unknown.example/", "cannot be resolved"),
+        ("https://[::1/", "not valid"),
+        ("https://public.example:99999/", "Port 99999"),
     ],
 )
 async def test_refuses_bad_forms_in_production(url: str, message: str) -> None:
