@@ -25,6 +25,7 @@ from voucher_service.keys.secret import derive_key, load_or_create_secret
 from voucher_service.keys.service import KeyRing
 from voucher_service.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from voucher_service.kit.problems import install_problem_handlers
+from voucher_service.metrics.router import router as metrics_router
 from voucher_service.organisations.router import router as organisations_router
 from voucher_service.portal.router import PortalErrorPages
 from voucher_service.portal.router import router as portal_router
@@ -32,6 +33,8 @@ from voucher_service.portal.security import PortalSecurityHeadersMiddleware
 from voucher_service.portal.templating import PORTAL_STATIC
 from voucher_service.settings import Settings
 from voucher_service.users.router import router as users_router
+from voucher_service.webhooks import problems as webhook_problems  # noqa: F401 (registers them)
+from voucher_service.webhooks.openapi import install_webhook_docs
 from voucher_service.worker.registry import JobContext
 from voucher_service.worker.runner import Worker
 
@@ -100,6 +103,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         audit_router,
     ):
         app.include_router(router)
+    app.include_router(metrics_router)
+    install_webhook_docs(app)
     mount_portal(app)
     return app
 

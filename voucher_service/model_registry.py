@@ -2,7 +2,8 @@
 
 from sqlmodel import SQLModel
 
-import providers.clients.models  # noqa: F401
+import providers.clients.models
+import providers.webhooks.models  # noqa: F401
 import voucher_service.audit.models
 import voucher_service.auth.models
 import voucher_service.kit.models

@@ -44,6 +44,24 @@ class Settings(BaseSettings):
         default=True, description="run the background worker inside the API process"
     )
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_allow_loopback: bool = Field(
+        default=False,
+        description="let webhook URLs resolve to loopback addresses (local development, tests)",
+    )
+    webhook_attempt_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="a delivery attempt's whole time limit"
+    )
+    webhook_concurrency: int = Field(
+        default=50, ge=1, le=1000, description="delivery attempts in flight per worker"
+    )
+    webhook_secret_keys: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys that encrypt webhook secrets at rest, comma-separated, newest "
+        "first; default: a key file generated in the key directory",
+    )
+    webhook_secret_overlap_hours: float = Field(
+        default=24, ge=0, le=168, description="how long the old secret still signs after a rotation"
+    )
 
     # Identity and access (see voucher_service/auth). Lifetimes in seconds.
     token_issuer: str = Field(default="", description="JWT iss; empty means base_url")
@@ -113,6 +131,11 @@ class Settings(BaseSettings):
     @property
     def resolved_token_issuer(self) -> str:
         return self.token_issuer or self.base_url.rstrip("/")
+
+    @property
+    def webhook_require_https(self) -> bool:
+        """Webhook URLs must be https outside development."""
+        return self.is_production
 
     @property
     def key_dir(self) -> Path:

@@ -208,6 +208,8 @@ IDENTITY_ROUTES: list[RouteCase] = [
     RouteCase("GET", "/healthz", rules.anyone),
     RouteCase("GET", "/readyz", rules.anyone),
     RouteCase("GET", "/.well-known/jwks.json", rules.anyone),
+    # Prometheus scrapes without credentials; keep /metrics on the monitoring network.
+    RouteCase("GET", "/metrics", rules.anyone),
     # The portal's public shell.
     RouteCase("GET", "/portal/", rules.anyone),
     RouteCase(

@@ -2,4 +2,5 @@
 
 import voucher_service.audit.jobs
 import voucher_service.auth.jobs
+import voucher_service.webhooks.jobs
 import voucher_service.worker.heartbeat  # noqa: F401

@@ -1,0 +1,83 @@
+"""The outbox: one insert in the caller's transaction; rolled back means never emitted."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from providers.webhooks.errors import UnknownEventType
+from providers.webhooks.events import TEST_EVENT_TYPE, example_data
+from providers.webhooks.models import PENDING, WebhookEvent
+from providers.webhooks.outbox import emit
+from voucher_service.db import Database
+
+
+async def _count(database: Database) -> int:
+    async with database.unit_of_work(readonly=True) as session:
+        return int(await session.scalar(select(func.count()).select_from(WebhookEvent)) or 0)
+
+
+async def test_committed_change_emits(database: Database) -> None:
+    provider_id = uuid.uuid4()
+    async with database.unit_of_work() as session:
+        event_id = emit(session, provider_id, "voucher.bound", example_data("voucher.bound"))
+    async with database.unit_of_work(readonly=True) as session:
+        row = await session.get(WebhookEvent, event_id)
+    assert row is not None
+    assert (row.provider_id, row.event_type, row.status) == (provider_id, "voucher.bound", PENDING)
+    assert row.next_attempt_at == row.created_at  # due immediately
+
+
+async def test_rolled_back_change_emits_nothing(database: Database) -> None:
+    class BusinessRuleBroken(Exception):
+        pass
+
+    with pytest.raises(BusinessRuleBroken):
+        async with database.unit_of_work() as session:
+            emit(session, uuid.uuid4(), "voucher.revoked", example_data("voucher.revoked"))
+            await session.flush()  # the row was written inside the transaction...
+            raise BusinessRuleBroken
+    assert await _count(database) == 0  # ...and left with it
+
+
+async def test_emitting_costs_exactly_one_insert(database: Database) -> None:
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    async with database.unit_of_work() as session:
+        await session.connection()  # begin the transaction before counting
+        event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+        try:
+            emit(session, uuid.uuid4(), "settlement.paid", example_data("settlement.paid"))
+            await session.flush()
+        finally:
+            event.remove(database.engine.sync_engine, "before_cursor_execute", record)
+    assert statements == ["INSERT"]
+
+
+async def test_events_keep_their_order_per_provider(session: AsyncSession) -> None:
+    provider_id = uuid.uuid4()
+    ids = [
+        emit(session, provider_id, "redemption.captured", example_data("redemption.captured"))
+        for _ in range(20)
+    ]
+    await session.commit()
+    rows = (
+        await session.scalars(
+            select(WebhookEvent)
+            .where(WebhookEvent.provider_id == provider_id)
+            .order_by(WebhookEvent.id)
+        )
+    ).all()
+    assert [row.id for row in rows] == ids
+    assert [row.created_at for row in rows] == sorted(row.created_at for row in rows)
+
+
+def test_test_events_cannot_be_emitted_by_domains(session: AsyncSession) -> None:
+    with pytest.raises(UnknownEventType):
+        emit(session, uuid.uuid4(), TEST_EVENT_TYPE, {"message": "hi"})
