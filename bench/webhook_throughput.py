@@ -38,6 +38,8 @@ from providers.webhooks.outbox import emit
 from providers.webhooks.ssrf import UrlGuard
 from voucher_service import migrations
 from voucher_service.db import Database, create_engine
+from voucher_service.organisations.credit_code import check_character
+from voucher_service.organisations.models import Organisation, OrganisationKind
 from voucher_service.settings import Settings
 from voucher_service.webhooks.runtime import secret_box
 
@@ -94,10 +96,24 @@ async def recreate_database(url: str, *, create: bool = True) -> None:
         await connection.close()
 
 
+async def create_provider(database: Database) -> uuid.UUID:
+    """The provider organisation the events are for (webhook rows reference organisation.id)."""
+    code = "91110000" + uuid.uuid4().hex[:9].upper()  # hex digits are all in the charset
+    provider = Organisation(
+        kind=OrganisationKind.provider,
+        name="Benchmark provider",
+        credit_code=code + check_character(code),
+        region_code="110000",
+    )
+    async with database.unit_of_work() as session:
+        session.add(provider)
+    return provider.id
+
+
 async def prepare(settings: Settings, receiver_url: str, events: int) -> list[float]:
     """One provider endpoint and ``events`` committed events; returns single-emit latencies."""
     database = Database(create_engine(settings))
-    provider_id = uuid.uuid4()
+    provider_id = await create_provider(database)
     guard = UrlGuard(require_https=False, allow_loopback=True)
     data = example_data("redemption.captured")
     async with database.unit_of_work() as session:

@@ -11,7 +11,9 @@
 - ``webhook_notice``: something the provider's operators must see in the portal (their endpoint
   was disabled).
 
-``provider_id`` is the provider organisation's id (``organisation.id``; foreign key to come).
+``provider_id`` is the provider organisation's id: a foreign key to ``organisation.id``, named by
+table only, since this package may not import the application (``webhook_attempt`` reaches the
+provider through its event).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ class WebhookEndpoint(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    provider_id: uuid.UUID = Field(unique=True, index=True)
+    provider_id: uuid.UUID = Field(foreign_key="organisation.id", unique=True, index=True)
     url: str = Field(max_length=2000)
     event_types: list[str] = Field(sa_type=sa.JSON, nullable=False)
     # Fernet tokens (see providers.webhooks.secrets); never the secret itself.
@@ -72,7 +74,8 @@ class WebhookEvent(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    provider_id: uuid.UUID
+    # Indexed by ix_webhook_event_provider, whose first column it is.
+    provider_id: uuid.UUID = Field(foreign_key="organisation.id")
     event_type: str = Field(max_length=64)
     # The exact body that is signed and sent, so every attempt sends the same bytes.
     payload: str = Field(sa_type=sa.Text, nullable=False)
@@ -123,7 +126,7 @@ class WebhookNotice(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    provider_id: uuid.UUID = Field(index=True)
+    provider_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     kind: str = Field(max_length=50)
     message: str = Field(max_length=1000)
     message_zh: str = Field(max_length=1000)

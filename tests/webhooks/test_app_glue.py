@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from providers.webhooks.errors import EndpointDisabled, WebhookUrlRefused
 from providers.webhooks.events import EVENT_TYPES, TEST_EVENT_TYPE, example_data
 from providers.webhooks.models import DELIVERED, WebhookEvent
 from providers.webhooks.outbox import emit
+from tests.providers.webhooks.conftest import new_provider
 from tests.providers.webhooks.receiver import Receiver, running
 from tests.worker.test_runner import make_worker
 from voucher_service.db import Database
@@ -69,7 +69,7 @@ async def test_openapi_documents_every_event_with_an_example(client: httpx.Async
 async def test_metrics_report_delivery_state_per_provider(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    provider_id = uuid.uuid4()
+    provider_id = await new_provider(database)
     async with database.unit_of_work() as session:
         for _ in range(2):
             emit(session, provider_id, "voucher.bound", example_data("voucher.bound"))
@@ -91,7 +91,7 @@ async def test_the_job_delivers_through_the_worker(database: Database, settings:
     settings = settings.model_copy(update={"webhook_allow_loopback": True})
     [job] = [j for j in registered_jobs() if j.name == "webhooks.deliver"]
     with running(Receiver()) as receiver:
-        provider_id = uuid.uuid4()
+        provider_id = await new_provider(database)
         async with database.unit_of_work() as session:
             saved = await service.set_endpoint(
                 session, settings, provider_id, receiver.url(), ["voucher.bound"]
@@ -113,7 +113,7 @@ async def test_rotation_uses_the_configured_overlap(database: Database, settings
     settings = settings.model_copy(
         update={"webhook_allow_loopback": True, "webhook_secret_overlap_hours": 2}
     )
-    provider_id = uuid.uuid4()
+    provider_id = await new_provider(database)
     async with database.unit_of_work() as session:
         await service.set_endpoint(
             session, settings, provider_id, "http://127.0.0.1/", ["voucher.bound"]

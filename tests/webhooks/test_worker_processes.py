@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack
@@ -21,6 +20,7 @@ from providers.webhooks.events import example_data
 from providers.webhooks.models import DELIVERED, LOST, WebhookAttempt, WebhookEvent
 from providers.webhooks.outbox import emit
 from providers.webhooks.ssrf import UrlGuard
+from tests.providers.webhooks.conftest import new_provider
 from tests.providers.webhooks.receiver import Answer, Receiver, running
 from voucher_service.db import Database
 from voucher_service.settings import Settings
@@ -94,7 +94,7 @@ async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float, what:
 
 
 async def prepare(database: Database, settings: Settings, url: str, count: int) -> list[str]:
-    provider_id = uuid.uuid4()
+    provider_id = await new_provider(database)
     guard = UrlGuard(require_https=False, allow_loopback=True)
     async with database.unit_of_work() as session:
         await set_endpoint(

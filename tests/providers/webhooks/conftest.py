@@ -15,8 +15,10 @@ from providers.webhooks.schedule import RetryPolicy
 from providers.webhooks.secrets import SecretBox
 from providers.webhooks.ssrf import UrlGuard
 from providers.webhooks.worker import DeliveryConfig, DeliveryEngine
+from tests.factories import create_organisation
 from tests.providers.webhooks.receiver import Receiver, running
 from voucher_service.db import Database
+from voucher_service.organisations.models import OrganisationKind
 from voucher_service.settings import Settings
 from voucher_service.webhooks.runtime import secret_box
 
@@ -82,6 +84,12 @@ def make_engine(database: Database, box: SecretBox, guard: UrlGuard, clock: Fake
     return make
 
 
+async def new_provider(database: Database) -> uuid.UUID:
+    """A real provider organisation (webhook rows reference ``organisation.id``), committed."""
+    async with database.session() as session:
+        return (await create_organisation(session, kind=OrganisationKind.provider)).id
+
+
 async def create_endpoint(
     database: Database,
     box: SecretBox,
@@ -91,8 +99,8 @@ async def create_endpoint(
     provider_id: uuid.UUID | None = None,
     event_types: list[str] | None = None,
 ) -> tuple[uuid.UUID, EndpointSaved]:
-    """A provider with an endpoint at ``url``, committed."""
-    provider_id = provider_id or uuid.uuid4()
+    """A provider (made if not given) with an endpoint at ``url``, committed."""
+    provider_id = provider_id or await new_provider(database)
     async with database.unit_of_work() as session:
         saved = await set_endpoint(
             session, box, guard, provider_id, url, event_types or list(EVENT_TYPES)

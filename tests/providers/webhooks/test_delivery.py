@@ -27,7 +27,7 @@ from providers.webhooks.replay import replay
 from providers.webhooks.secrets import SecretBox
 from providers.webhooks.ssrf import UrlGuard
 from providers.webhooks.worker import DeliveryEngine
-from tests.providers.webhooks.conftest import FakeClock, create_endpoint
+from tests.providers.webhooks.conftest import FakeClock, create_endpoint, new_provider
 from tests.providers.webhooks.receiver import Answer, Receiver, running
 from voucher_service.db import Database
 
@@ -315,7 +315,8 @@ async def test_unsubscribed_types_and_providers_without_endpoint_are_skipped(
     )
     [unsubscribed] = await emit_events(database, provider_id, event_type="voucher.frozen")
     [subscribed] = await emit_events(database, provider_id, event_type="voucher.bound")
-    [nobody] = await emit_events(database, uuid.uuid4(), event_type="voucher.bound")
+    without_endpoint = await new_provider(database)
+    [nobody] = await emit_events(database, without_endpoint, event_type="voucher.bound")
     stats = await make_engine().run()
     assert (stats.delivered, stats.skipped) == (1, 2)
     assert [json.loads(r.body)["type"] for r in receiver.received] == ["voucher.bound"]

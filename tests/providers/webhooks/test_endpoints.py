@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -30,7 +29,7 @@ from providers.webhooks.models import WebhookEndpoint, WebhookEvent
 from providers.webhooks.secrets import SecretBox
 from providers.webhooks.signing import parse_secret
 from providers.webhooks.ssrf import UrlGuard
-from tests.providers.webhooks.conftest import create_endpoint
+from tests.providers.webhooks.conftest import create_endpoint, new_provider
 from voucher_service.db import Database
 
 URL = "http://127.0.0.1:9/hook"
@@ -59,15 +58,16 @@ async def test_first_save_shows_the_secret_once(
 
 async def test_url_is_ssrf_checked_when_saved(database: Database, box: SecretBox) -> None:
     strict = UrlGuard(require_https=False, allow_loopback=False)
+    provider_id = await new_provider(database)
     async with database.unit_of_work() as session:
         with pytest.raises(WebhookUrlRefused, match="loopback"):
-            await set_endpoint(session, box, strict, uuid.uuid4(), URL, ["voucher.bound"])
+            await set_endpoint(session, box, strict, provider_id, URL, ["voucher.bound"])
         with pytest.raises(WebhookUrlRefused, match="link-local"):
             await set_endpoint(
-                session, box, strict, uuid.uuid4(), "http://169.254.169.254/", ["voucher.bound"]
+                session, box, strict, provider_id, "http://169.254.169.254/", ["voucher.bound"]
             )
         with pytest.raises(UnknownEventType):
-            await set_endpoint(session, box, strict, uuid.uuid4(), URL, ["voucher.melted"])
+            await set_endpoint(session, box, strict, provider_id, URL, ["voucher.melted"])
     async with database.unit_of_work(readonly=True) as session:
         assert (await session.scalars(select(WebhookEndpoint))).all() == []
 
@@ -75,7 +75,7 @@ async def test_url_is_ssrf_checked_when_saved(database: Database, box: SecretBox
 async def test_concurrent_first_saves_create_one_endpoint_and_one_secret(
     database: Database, box: SecretBox, guard: UrlGuard
 ) -> None:
-    provider_id = uuid.uuid4()
+    provider_id = await new_provider(database)
 
     async def save(url: str) -> str | None:
         async with database.unit_of_work() as session:
@@ -111,9 +111,10 @@ async def test_rotation_signs_with_both_secrets_during_the_overlap(
 async def test_rotation_needs_an_endpoint_and_a_sane_overlap(
     database: Database, box: SecretBox, guard: UrlGuard
 ) -> None:
+    without_endpoint = await new_provider(database)
     async with database.unit_of_work() as session:
         with pytest.raises(EndpointNotFound):
-            await rotate_secret(session, box, uuid.uuid4())
+            await rotate_secret(session, box, without_endpoint)
     provider_id, _ = await create_endpoint(database, box, guard, URL)
     async with database.unit_of_work() as session:
         with pytest.raises(ValueError, match="overlap"):
@@ -123,9 +124,10 @@ async def test_rotation_needs_an_endpoint_and_a_sane_overlap(
 async def test_test_event_is_queued_for_an_enabled_endpoint(
     database: Database, box: SecretBox, guard: UrlGuard
 ) -> None:
+    without_endpoint = await new_provider(database)
     async with database.unit_of_work() as session:
         with pytest.raises(EndpointNotFound):
-            await send_test_event(session, uuid.uuid4())
+            await send_test_event(session, without_endpoint)
     provider_id, _ = await create_endpoint(database, box, guard, URL, event_types=["voucher.bound"])
     async with database.unit_of_work() as session:
         event_id = await send_test_event(session, provider_id)

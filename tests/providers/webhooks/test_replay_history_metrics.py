@@ -18,7 +18,7 @@ from providers.webhooks.replay import replay
 from providers.webhooks.secrets import SecretBox
 from providers.webhooks.ssrf import UrlGuard
 from providers.webhooks.worker import DeliveryEngine
-from tests.providers.webhooks.conftest import FakeClock, create_endpoint
+from tests.providers.webhooks.conftest import FakeClock, create_endpoint, new_provider
 from tests.providers.webhooks.receiver import Answer, Receiver, running
 from tests.providers.webhooks.test_delivery import emit_events, event
 from voucher_service.db import Database
@@ -79,9 +79,10 @@ async def test_replay_is_all_or_nothing_and_scoped_to_the_provider(
 async def test_replay_needs_an_enabled_endpoint(
     database: Database, box: SecretBox, guard: UrlGuard, clock: FakeClock
 ) -> None:
+    without_endpoint = await new_provider(database)
     async with database.unit_of_work() as session:
         with pytest.raises(EndpointNotFound):
-            await replay(session, uuid.uuid4())
+            await replay(session, without_endpoint)
     provider_id, _ = await create_endpoint(database, box, guard, URL)
     async with database.unit_of_work() as session:
         await disable_endpoint(
