@@ -34,7 +34,9 @@ from voucher_service.portal.templating import PORTAL_STATIC
 from voucher_service.settings import Settings
 from voucher_service.users.router import router as users_router
 from voucher_service.webhooks import problems as webhook_problems  # noqa: F401 (registers them)
+from voucher_service.webhooks.admin_router import router as webhooks_admin_router
 from voucher_service.webhooks.openapi import install_webhook_docs
+from voucher_service.webhooks.router import router as webhooks_router
 from voucher_service.worker.registry import JobContext
 from voucher_service.worker.runner import Worker
 
@@ -100,6 +102,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         users_router,
         organisations_router,
         clients_router,
+        webhooks_router,
+        webhooks_admin_router,
         audit_router,
     ):
         app.include_router(router)

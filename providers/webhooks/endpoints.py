@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from ledger.sqltypes import new_id, utcnow
 from providers.webhooks.errors import EndpointDisabled, EndpointNotFound
 from providers.webhooks.events import TEST_EVENT_TYPE, check_event_types
+from providers.webhooks.history import notices_query
 from providers.webhooks.models import WebhookEndpoint, WebhookNotice
 from providers.webhooks.outbox import queue_event
 from providers.webhooks.secrets import SecretBox
@@ -205,9 +206,7 @@ async def list_notices(
     session: AsyncSession, provider_id: uuid.UUID, *, include_resolved: bool = False
 ) -> list[WebhookNotice]:
     """The provider's notices, newest first (unresolved only unless asked)."""
-    query = select(WebhookNotice).where(col(WebhookNotice.provider_id) == provider_id)
-    if not include_resolved:
-        query = query.where(col(WebhookNotice.resolved_at).is_(None))
+    query = notices_query(provider_id, include_resolved=include_resolved)
     return list((await session.scalars(query.order_by(col(WebhookNotice.id).desc()))).all())
 
 

@@ -9,11 +9,11 @@ A route of the app missing from ``ROUTES`` fails the suite: add its case when yo
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from tests.authz import rules
+from tests.authz.case import RouteCase, constant
+from tests.authz.webhook_cases import WEBHOOK_ROUTES
 from tests.authz.world import Actor, World, unique
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -29,29 +29,6 @@ from voucher_service.users.models import PasswordTokenPurpose, Role, UserStatus
 
 ALL_KINDS = tuple(OrganisationKind)
 NEW_PASSWORD = "Matrix-Changed-77"
-
-#: Makes the object of one attempt: returns path parameters (and may stash state in the world).
-TargetFactory = Callable[[World, Organisation, Actor], Awaitable[dict[str, str]]]
-Payload = Callable[[World, Actor], Awaitable[dict[str, Any] | None]]
-
-
-@dataclass(frozen=True)
-class RouteCase:
-    method: str
-    path: str
-    allow: rules.Rule
-    target: TargetFactory | None = None
-    target_kinds: tuple[OrganisationKind, ...] = ()
-    json: Payload | None = None
-    form: Payload | None = None
-    ok: frozenset[int] = field(default_factory=lambda: frozenset({200, 201, 204}))
-    params: dict[str, str] = field(default_factory=dict)  # path parameters when no target
-    asset: str = "swagger-ui.css"  # what to fetch under a MOUNT
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.method, self.path)
-
 
 # --- targets ---------------------------------------------------------------------------------
 
@@ -107,13 +84,6 @@ async def fresh_api_client(world: World, owner: Organisation, _actor: Actor) -> 
 
 
 # --- payloads --------------------------------------------------------------------------------
-
-
-def constant(value: dict[str, Any] | None) -> Payload:
-    async def payload(_world: World, _actor: Actor) -> dict[str, Any] | None:
-        return value
-
-    return payload
 
 
 async def reason(_world: World, _actor: Actor) -> dict[str, Any]:
@@ -355,4 +325,4 @@ IDENTITY_ROUTES: list[RouteCase] = [
 ]
 
 #: Every route of the application. Later issues append their own lists here.
-ROUTES: list[RouteCase] = [*IDENTITY_ROUTES]
+ROUTES: list[RouteCase] = [*IDENTITY_ROUTES, *WEBHOOK_ROUTES]

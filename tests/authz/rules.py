@@ -49,3 +49,13 @@ def roles_on_own(*allowed: Role) -> Rule:
 
     rule.__name__ = "roles_on_own(" + ",".join(allowed) + ")"
     return rule
+
+
+def provider_manager(actor: Actor, _owner: Organisation | None) -> bool:
+    """A provider's operator, or its API client (the cast's client holds every scope)."""
+    return actor.role == Role.operator or actor.is_client
+
+
+def provider_manager_on_own(actor: Actor, owner: Organisation | None) -> bool:
+    """A provider's operator or API client, on objects of its own provider only."""
+    return provider_manager(actor, owner) and owner is not None and actor.organisation == owner

@@ -51,13 +51,18 @@ def targets(world: World, case: RouteCase) -> list[Organisation | None]:
 async def attempt(
     world: World, case: RouteCase, actor: Actor, owner: Organisation | None
 ) -> httpx.Response:
+    if case.arrange:
+        await case.arrange(world, actor)
     params = await case.target(world, owner, actor) if case.target and owner else case.params
     url = case.path.format(**params)
     body = await case.json(world, actor) if case.json else None
     form = await case.form(world, actor) if case.form else None
+    query = await case.query(world, actor) if case.query else None
     if case.method == "MOUNT":
         return await world.client.get(f"{url}/{case.asset}", headers=actor.headers)
-    return await world.client.request(case.method, url, json=body, data=form, headers=actor.headers)
+    return await world.client.request(
+        case.method, url, json=body, data=form, params=query, headers=actor.headers
+    )
 
 
 @pytest.mark.parametrize("case", ROUTES, ids=lambda case: f"{case.method} {case.path}")

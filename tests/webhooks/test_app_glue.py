@@ -11,7 +11,6 @@ from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from providers.webhooks.endpoints import get_endpoint
 from providers.webhooks.errors import EndpointDisabled, WebhookUrlRefused
 from providers.webhooks.events import EVENT_TYPES, TEST_EVENT_TYPE, example_data
 from providers.webhooks.models import DELIVERED, WebhookEvent
@@ -19,6 +18,7 @@ from providers.webhooks.outbox import emit
 from tests.providers.webhooks.conftest import new_provider
 from tests.providers.webhooks.receiver import Receiver, running
 from tests.worker.test_runner import make_worker
+from voucher_service.audit.service import AuditActor
 from voucher_service.db import Database
 from voucher_service.settings import Settings
 from voucher_service.webhooks import service
@@ -26,6 +26,8 @@ from voucher_service.webhooks.jobs import deliver_webhooks
 from voucher_service.webhooks.runtime import secret_box, url_guard
 from voucher_service.worker import jobs  # noqa: F401  (registers every job)
 from voucher_service.worker.registry import registered_jobs
+
+SYSTEM = AuditActor.system("test")
 
 
 @pytest.mark.parametrize(
@@ -94,9 +96,9 @@ async def test_the_job_delivers_through_the_worker(database: Database, settings:
         provider_id = await new_provider(database)
         async with database.unit_of_work() as session:
             saved = await service.set_endpoint(
-                session, settings, provider_id, receiver.url(), ["voucher.bound"]
+                session, settings, provider_id, receiver.url(), ["voucher.bound"], actor=SYSTEM
             )
-            event_id = await service.send_test_event(session, provider_id)
+            event_id = await service.send_test_event(session, provider_id, actor=SYSTEM)
         assert saved.secret is not None
         assert await make_worker(database, settings, job).run_once("webhooks.deliver")
     [request] = receiver.received
@@ -116,10 +118,9 @@ async def test_rotation_uses_the_configured_overlap(database: Database, settings
     provider_id = await new_provider(database)
     async with database.unit_of_work() as session:
         await service.set_endpoint(
-            session, settings, provider_id, "http://127.0.0.1/", ["voucher.bound"]
+            session, settings, provider_id, "http://127.0.0.1/", ["voucher.bound"], actor=SYSTEM
         )
-        secret = await service.rotate_secret(session, settings, provider_id)
-        endpoint = await get_endpoint(session, provider_id)
+        secret, endpoint = await service.rotate_secret(session, settings, provider_id, actor=SYSTEM)
     assert secret.startswith("whsec_")
     assert endpoint.previous_secret_expires_at is not None
     assert endpoint.previous_secret_expires_at - endpoint.updated_at == timedelta(hours=2)

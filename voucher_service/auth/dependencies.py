@@ -170,6 +170,29 @@ def requires_scopes(*scopes: str) -> Any:
     return Depends(RequireScopes(*scopes))
 
 
+class RequireOperatorOrScopes:
+    """Dependency: a provider's operator (a person), or its API client holding ``scopes``."""
+
+    def __init__(self, *scopes: str) -> None:
+        if not scopes:
+            raise ValueError("name the scope an API client needs")
+        self.clients = RequireScopes(*scopes)
+
+    async def __call__(self, request: Request, principal: CurrentPrincipal) -> Principal:
+        if principal.is_user:
+            if principal.role != Role.operator:
+                await _refuse(request, principal, "role_not_allowed")
+                raise Forbidden()
+            return principal
+        # An API client goes through the same checks (and rate limits) as on CurrentProvider.
+        return await self.clients(request, await get_current_provider(request, principal))
+
+
+def provider_operator_or_scopes(*scopes: str) -> Any:
+    """``Annotated[Principal, provider_operator_or_scopes("webhooks:manage")]``: either caller."""
+    return Depends(RequireOperatorOrScopes(*scopes))
+
+
 EnterpriseUser = Annotated[Principal, requires_roles(Role.owner, Role.member)]
 EnterpriseOwner = Annotated[Principal, requires_roles(Role.owner)]
 ProviderOperator = Annotated[Principal, requires_roles(Role.operator)]
