@@ -17,6 +17,7 @@ from voucher_service.audit.service import AuditFlushMiddleware
 from voucher_service.auth.oauth_router import router as oauth_router
 from voucher_service.auth.pepper import load_pepper
 from voucher_service.auth.router import router as auth_router
+from voucher_service.callbacks.router import router as callbacks_router
 from voucher_service.clients.router import router as clients_router
 from voucher_service.db import Database, create_engine
 from voucher_service.health.router import router as health_router
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         clients_router,
         webhooks_router,
         webhooks_admin_router,
+        callbacks_router,
         audit_router,
     ):
         app.include_router(router)

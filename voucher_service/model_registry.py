@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+import providers.callbacks.models
 import providers.clients.models
 import providers.webhooks.models  # noqa: F401
 import voucher_service.audit.models

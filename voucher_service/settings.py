@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     webhook_secret_overlap_hours: float = Field(
         default=24, ge=0, le=168, description="how long the old secret still signs after a rotation"
     )
+    callback_tolerance_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=3600,
+        description="how far the signed timestamp of an inbound provider callback may be from "
+        "our clock",
+    )
 
     # Identity and access (see voucher_service/auth). Lifetimes in seconds.
     token_issuer: str = Field(default="", description="JWT iss; empty means base_url")

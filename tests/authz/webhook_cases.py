@@ -1,7 +1,8 @@
-"""Authorisation cases of the webhook routes: providers on their own events, the authority's view.
+"""Authorisation cases of the webhook and callback routes.
 
 Provider routes act on the caller's own provider, so an operator or API client of provider A is
 tried against events of A and of B: B's are "not found". Authority routes take any provider.
+Inbound callbacks come only from API clients with a registered key (tests/callbacks signs them).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from ledger.sqltypes import utcnow
 from providers.webhooks.endpoints import set_endpoint
-from providers.webhooks.events import encode_event, example_data
+from providers.webhooks.events import encode_event, example_data, format_timestamp
 from providers.webhooks.models import DEAD, WebhookEvent
 from tests.authz import rules
 from tests.authz.case import RouteCase, constant
@@ -65,6 +66,24 @@ async def dead_event(world: World, owner: Organisation, _actor: Actor) -> dict[s
 async def the_provider(world: World, owner: Organisation, _actor: Actor) -> dict[str, str]:
     await ensure_endpoint(world, owner)
     return {"provider_id": str(owner.id)}
+
+
+def signing_client(_actor: Actor, _owner: Organisation | None) -> bool:
+    """A provider API client with a registered key: the cast's client has a secret, so nobody.
+
+    Users are refused as users, the cast's client because it cannot sign (403); the signed,
+    accepted case is in tests/callbacks.
+    """
+    return False
+
+
+async def a_test_callback(_world: World, _actor: Actor) -> dict[str, Any]:
+    return {
+        "id": "matrix-1",
+        "type": "callback.test",
+        "timestamp": format_timestamp(utcnow()),
+        "data": {},
+    }
 
 
 async def that_event(world: World, _actor: Actor) -> dict[str, Any]:
@@ -146,4 +165,6 @@ WEBHOOK_ROUTES: list[RouteCase] = [
         target_kinds=PROVIDERS,
         json=constant({}),
     ),
+    # Inbound callbacks.
+    RouteCase("POST", "/v1/provider/callbacks", signing_client, json=a_test_callback),
 ]
