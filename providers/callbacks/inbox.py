@@ -16,7 +16,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -30,7 +32,7 @@ from providers.callbacks.envelope import (
 )
 from providers.callbacks.errors import CallbackIdReused
 from providers.callbacks.models import ProviderCallback
-from providers.callbacks.registry import CallbackRegistry, ReceivedCallback
+from providers.callbacks.registry import CallbackRegistry, ReceivedCallback, Registration
 from providers.callbacks.signature import VerifiedSignature, verify_detached
 from providers.clients.jwk import PublicJwk
 
@@ -82,19 +84,31 @@ async def receive(
             )
         return CallbackReceipt(existing, replayed=True)
     record = await _existing(session, sender.provider_id, envelope.id)
+    await _dispatch(session, registration, record, sender, verified, data)
+    return CallbackReceipt(record, replayed=False)
+
+
+async def _dispatch(
+    session: AsyncSession,
+    registration: Registration[Any],
+    record: ProviderCallback,
+    sender: Sender,
+    verified: VerifiedSignature,
+    data: BaseModel,
+) -> None:
+    """Run the type's handler on the newly stored callback and keep what it answers."""
     callback = ReceivedCallback(
         receipt_id=record.id,
         provider_id=sender.provider_id,
         api_client_id=sender.api_client_id,
-        callback_id=envelope.id,
-        type=envelope.type,
-        sent_at=envelope.timestamp,
+        callback_id=record.callback_id,
+        type=record.callback_type,
+        sent_at=record.sent_at,
         key_id=verified.key_id,
         data=data,
     )
     record.outcome = dict(await registration.handler(session, callback))
     await session.flush()
-    return CallbackReceipt(record, replayed=False)
 
 
 async def _insert_if_absent(
