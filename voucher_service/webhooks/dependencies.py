@@ -72,11 +72,12 @@ async def valid_replay_for_provider(
         )
     )
     owners = dict(rows.all())
-    for event_id in body.event_ids:
-        if event_id not in owners:
-            raise NotFound()
-        if not principal.owns(owners[event_id]):
-            raise await refuse_not_found(request, principal, ("webhook_event", event_id))
+    # Another provider's id is audited even when a missing id comes first in the list.
+    foreign = [i for i in body.event_ids if i in owners and not principal.owns(owners[i])]
+    if foreign:
+        raise await refuse_not_found(request, principal, ("webhook_event", foreign[0]))
+    if set(body.event_ids) - owners.keys():
+        raise NotFound()
     return body
 
 
