@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+import ledger.models  # noqa: F401
 import voucher_service.kit.models
 import voucher_service.worker.models  # noqa: F401
 

@@ -1,0 +1,219 @@
+"""Changing account totals: one conditional UPDATE per account, in account-id order.
+
+The limit is part of the UPDATE's WHERE clause, so the check and the change are one atomic
+statement on both backends (PostgreSQL re-evaluates it on the newest row version after waiting
+for a lock; SQLite runs writers one at a time). No row is read first. A refused update changes
+nothing; the updates already applied by the same call are then undone (:func:`undo`) while the
+call still holds their row locks, so no savepoint is needed on the successful path.
+
+Credits to a hot account are not applied to its row but appended to ``ledger_balance_delta``
+(:func:`append_hot_credits`); a debit on a hot account first folds its deltas into the row
+(:func:`fold_account`) so that its limit check counts every committed credit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ledger.errors import CreditLimitExceeded, InsufficientBalance, Refusal
+from ledger.models import account, balance_delta
+from ledger.sqltypes import new_id
+from ledger.types import Account, Balance, Leg
+
+_SIGN = {"posted": 1, "pending": 1, "release": -1}
+
+
+@dataclass(slots=True)
+class Change:
+    """The net change one journal transaction makes to one account's totals."""
+
+    account: Account
+    debits_posted: int = 0
+    credits_posted: int = 0
+    debits_pending: int = 0
+    credits_pending: int = 0
+
+    @property
+    def touches_debits(self) -> bool:
+        return self.debits_posted != 0 or self.debits_pending != 0
+
+    @property
+    def appends_to_hot_account(self) -> bool:
+        """Credit-side only, on a hot account: cannot break its limit, so it needs no lock."""
+        return self.account.hot and not self.touches_debits
+
+    def add(self, leg: Leg) -> None:
+        amount = _SIGN[leg.phase] * leg.amount
+        posted = leg.phase == "posted"
+        if leg.side == "debit":
+            if posted:
+                self.debits_posted += amount
+            else:
+                self.debits_pending += amount
+        elif posted:
+            self.credits_posted += amount
+        else:
+            self.credits_pending += amount
+
+    def inverse(self) -> Change:
+        return Change(
+            self.account,
+            -self.debits_posted,
+            -self.credits_posted,
+            -self.debits_pending,
+            -self.credits_pending,
+        )
+
+
+def changes_for(legs: Iterable[Leg], accounts: Mapping[uuid.UUID, Account]) -> list[Change]:
+    """Net changes per account, in account-id order (the order locks are taken in)."""
+    changes: dict[uuid.UUID, Change] = {}
+    for leg in legs:
+        change = changes.get(leg.account_id)
+        if change is None:
+            change = changes[leg.account_id] = Change(accounts[leg.account_id])
+        change.add(leg)
+    return [changes[account_id] for account_id in sorted(changes)]
+
+
+_TOTALS = (
+    account.c.debits_posted,
+    account.c.credits_posted,
+    account.c.debits_pending,
+    account.c.credits_pending,
+)
+
+
+def _delta(name: str) -> sa.BindParameter[int]:
+    return sa.bindparam(name, type_=sa.BigInteger)
+
+
+_dp, _cp = _delta("d_debits_posted"), _delta("d_credits_posted")
+_dpe, _cpe = _delta("d_debits_pending"), _delta("d_credits_pending")
+_NEW_DEBITS = account.c.debits_posted + _dp + account.c.debits_pending + _dpe
+_NEW_CREDITS = account.c.credits_posted + _cp + account.c.credits_pending + _cpe
+
+_CHANGE = (
+    sa.update(account)
+    .where(account.c.id == sa.bindparam("account_id"))
+    .values(
+        debits_posted=account.c.debits_posted + _dp,
+        credits_posted=account.c.credits_posted + _cp,
+        debits_pending=account.c.debits_pending + _dpe,
+        credits_pending=account.c.credits_pending + _cpe,
+    )
+)
+_LIMITED_CHANGE = _CHANGE.where(
+    sa.or_(
+        sa.not_(account.c.debits_must_not_exceed_credits),
+        _NEW_DEBITS <= account.c.credits_posted + _cp,
+    ),
+    sa.or_(
+        sa.not_(account.c.credits_must_not_exceed_debits),
+        _NEW_CREDITS <= account.c.debits_posted + _dp,
+    ),
+).returning(*_TOTALS)
+
+
+def _parameters(change: Change) -> dict[str, object]:
+    return {
+        "account_id": change.account.id,
+        "d_debits_posted": change.debits_posted,
+        "d_credits_posted": change.credits_posted,
+        "d_debits_pending": change.debits_pending,
+        "d_credits_pending": change.credits_pending,
+    }
+
+
+def _refusal(change: Change) -> Refusal:
+    code = change.account.code
+    if change.account.debits_must_not_exceed_credits:
+        return InsufficientBalance(f"account {code} has too little available for this debit")
+    return CreditLimitExceeded(f"account {code} would be credited beyond its debits")
+
+
+@dataclass(slots=True)
+class Applied:
+    """The row updates one call made: new totals by account, or the refusal that stopped it."""
+
+    changes: list[Change]
+    balances: dict[uuid.UUID, Balance]
+    refusal: Refusal | None = None
+
+
+async def apply_to_rows(connection: AsyncConnection, changes: Sequence[Change]) -> Applied:
+    """Apply every change that is not a hot-account credit; stop and undo at the first refusal."""
+    applied = Applied([], {})
+    for change in changes:
+        if change.appends_to_hot_account:
+            continue
+        if change.account.hot:
+            await fold_account(connection, change.account.id)
+        row = (await connection.execute(_LIMITED_CHANGE, _parameters(change))).first()
+        if row is None:
+            await undo(connection, applied.changes)
+            return Applied([], {}, _refusal(change))
+        applied.changes.append(change)
+        applied.balances[change.account.id] = Balance(*row)
+    return applied
+
+
+async def undo(connection: AsyncConnection, changes: Iterable[Change]) -> None:
+    """Reverse changes this call applied (it still holds their row locks, so this is exact)."""
+    for change in changes:
+        await connection.execute(_CHANGE, _parameters(change.inverse()))
+
+
+def hot_credit_rows(transaction_id: uuid.UUID, changes: Iterable[Change]) -> list[dict[str, Any]]:
+    """The delta rows that record one transaction's credits to hot accounts."""
+    return [
+        {
+            "id": new_id(),
+            "account_id": change.account.id,
+            "transaction_id": transaction_id,
+            "credits_posted": change.credits_posted,
+            "credits_pending": change.credits_pending,
+        }
+        for change in changes
+        if change.appends_to_hot_account
+    ]
+
+
+async def append_hot_credits(connection: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Record hot-account credits as deltas: inserts only, so concurrent writers never wait."""
+    if rows:
+        await connection.execute(sa.insert(balance_delta), list(rows))
+
+
+async def fold_account(connection: AsyncConnection, account_id: uuid.UUID) -> int:
+    """Move an account's deltas into its row; returns how many deltas were folded.
+
+    The row lock comes first, so no other folder runs for this account, and the DELETE (a new
+    snapshot under READ COMMITTED) takes exactly the deltas committed by then: a release is never
+    folded without the hold it releases, and no delta is counted twice.
+    """
+    lock = sa.select(account.c.id).where(account.c.id == account_id)
+    await connection.execute(lock.with_for_update(key_share=True))
+    taken = (
+        await connection.execute(
+            sa.delete(balance_delta)
+            .where(balance_delta.c.account_id == account_id)
+            .returning(balance_delta.c.credits_posted, balance_delta.c.credits_pending)
+        )
+    ).all()
+    if taken:
+        await connection.execute(
+            sa.update(account)
+            .where(account.c.id == account_id)
+            .values(
+                credits_posted=account.c.credits_posted + sum(row[0] for row in taken),
+                credits_pending=account.c.credits_pending + sum(row[1] for row in taken),
+            )
+        )
+    return len(taken)
