@@ -60,6 +60,9 @@ class GroupCommitter:
         self._attempts = attempts
         self._queue: deque[_Item[Any]] = deque()
         self._drainers: set[asyncio.Task[None]] = set()
+        # Counted by hand, not by len(_drainers): a drainer that found the queue empty must stop
+        # counting at that very moment, or a submission in between would wait for ever.
+        self._running = 0
         #: Committed batches and the items in them, for monitoring and benchmarks.
         self.batches = 0
         self.items = 0
@@ -68,23 +71,27 @@ class GroupCommitter:
         """Run ``work`` in the next batch and return its result once that batch committed."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append(_Item(work, future))
-        if len(self._drainers) < self._concurrency:
+        if self._running < self._concurrency:
+            self._running += 1
             drainer = asyncio.create_task(self._drain())
             self._drainers.add(drainer)
             drainer.add_done_callback(self._drainers.discard)
         return await future
 
     async def _drain(self) -> None:
-        while self._queue:
-            count = min(self._max_batch, len(self._queue))
-            batch = [self._queue.popleft() for _ in range(count)]
-            try:
-                await self._run(batch)
-            except BaseException as error:  # never leave a submitter waiting for ever
-                for item in batch:
-                    _settle(item.future, error=error)
-                if not isinstance(error, Exception):
-                    raise
+        try:
+            while self._queue:
+                count = min(self._max_batch, len(self._queue))
+                batch = [self._queue.popleft() for _ in range(count)]
+                try:
+                    await self._run(batch)
+                except BaseException as error:  # never leave a submitter waiting for ever
+                    for item in batch:
+                        _settle(item.future, error=error)
+                    if not isinstance(error, Exception):
+                        raise
+        finally:
+            self._running -= 1
 
     async def _run(self, batch: list[_Item[Any]]) -> None:
         attempt = 1

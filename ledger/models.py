@@ -202,7 +202,12 @@ transaction = sa.Table(
         postgresql_where=sa.text("checkpoint_seq IS NULL"),
         sqlite_where=sa.text("checkpoint_seq IS NULL"),
     ),
-    sa.Index("ix_ledger_transaction_checkpoint_seq", "checkpoint_seq"),
+    sa.Index(
+        "ix_ledger_transaction_checkpoint_seq",
+        "checkpoint_seq",
+        postgresql_where=sa.text("checkpoint_seq IS NOT NULL"),
+        sqlite_where=sa.text("checkpoint_seq IS NOT NULL"),
+    ),
 )
 
 entry = sa.Table(

@@ -53,13 +53,12 @@ POSTGRESQL_UPGRADE = [
     """
     CREATE FUNCTION ledger_assert_balanced(checked uuid) RETURNS void LANGUAGE plpgsql AS $$
     DECLARE
-        header record;
         legs record;
     BEGIN
-        SELECT leg_count, currency INTO header FROM ledger_transaction WHERE id = checked;
-        SELECT count(*) AS n,
-               count(*) FILTER (WHERE a.currency <> header.currency) AS foreign_legs,
-               count(*) FILTER (WHERE e.position >= header.leg_count) AS misplaced,
+        SELECT t.leg_count,
+               count(e.position) AS n,
+               count(*) FILTER (WHERE a.currency <> t.currency) AS foreign_legs,
+               count(*) FILTER (WHERE e.position >= t.leg_count) AS misplaced,
                coalesce(sum(CASE e.side WHEN 'debit' THEN e.amount ELSE -e.amount END)
                         FILTER (WHERE e.phase = 'posted'), 0) AS posted,
                coalesce(sum(CASE e.side WHEN 'debit' THEN e.amount ELSE -e.amount END)
@@ -67,11 +66,14 @@ POSTGRESQL_UPGRADE = [
                coalesce(sum(CASE e.side WHEN 'debit' THEN e.amount ELSE -e.amount END)
                         FILTER (WHERE e.phase = 'release'), 0) AS released
           INTO legs
-          FROM ledger_entry e JOIN ledger_account a ON a.id = e.account_id
-         WHERE e.transaction_id = checked;
-        IF legs.n <> header.leg_count OR legs.misplaced > 0 THEN
+          FROM ledger_transaction t
+          LEFT JOIN ledger_entry e ON e.transaction_id = t.id
+          LEFT JOIN ledger_account a ON a.id = e.account_id
+         WHERE t.id = checked
+         GROUP BY t.id;
+        IF legs.n <> legs.leg_count OR legs.misplaced > 0 THEN
             RAISE EXCEPTION 'ledger: transaction % has % legs but declares %',
-                checked, legs.n, header.leg_count USING ERRCODE = 'check_violation';
+                checked, legs.n, legs.leg_count USING ERRCODE = 'check_violation';
         END IF;
         IF legs.posted <> 0 OR legs.pending <> 0 OR legs.released <> 0 THEN
             RAISE EXCEPTION 'ledger: transaction % is not balanced (debits - credits: '
@@ -360,10 +362,8 @@ def _create_tables() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_transaction")),
         sa.UniqueConstraint("client_id", name=op.f("uq_ledger_transaction_client_id")),
     )
-    op.create_index(
-        "ix_ledger_transaction_checkpoint_seq", "ledger_transaction", ["checkpoint_seq"]
-    )
     for name, column, where in (
+        ("ix_ledger_transaction_checkpoint_seq", "checkpoint_seq", "checkpoint_seq IS NOT NULL"),
         ("ix_ledger_transaction_reference", "reference", "reference IS NOT NULL"),
         ("ix_ledger_transaction_related", "related_id", "related_id IS NOT NULL"),
         ("ix_ledger_transaction_unsealed", "id", "checkpoint_seq IS NULL"),

@@ -82,7 +82,7 @@ def changes_for(legs: Iterable[Leg], accounts: Mapping[uuid.UUID, Account]) -> l
     return [changes[account_id] for account_id in sorted(changes)]
 
 
-_TOTALS = (
+TOTALS = (
     account.c.debits_posted,
     account.c.credits_posted,
     account.c.debits_pending,
@@ -90,35 +90,47 @@ _TOTALS = (
 )
 
 
+def limits_hold(dp: Any, cp: Any, dpe: Any, cpe: Any) -> sa.ColumnElement[bool]:
+    """The account's limit, evaluated on its totals after adding these changes."""
+    debits = account.c.debits_posted + dp + account.c.debits_pending + dpe
+    credits = account.c.credits_posted + cp + account.c.credits_pending + cpe
+    return sa.and_(
+        sa.or_(
+            sa.not_(account.c.debits_must_not_exceed_credits),
+            debits <= account.c.credits_posted + cp,
+        ),
+        sa.or_(
+            sa.not_(account.c.credits_must_not_exceed_debits),
+            credits <= account.c.debits_posted + dp,
+        ),
+    )
+
+
+def add_to_totals(dp: Any, cp: Any, dpe: Any, cpe: Any) -> dict[str, Any]:
+    return {
+        "debits_posted": account.c.debits_posted + dp,
+        "credits_posted": account.c.credits_posted + cp,
+        "debits_pending": account.c.debits_pending + dpe,
+        "credits_pending": account.c.credits_pending + cpe,
+    }
+
+
 def _delta(name: str) -> sa.BindParameter[int]:
     return sa.bindparam(name, type_=sa.BigInteger)
 
 
-_dp, _cp = _delta("d_debits_posted"), _delta("d_credits_posted")
-_dpe, _cpe = _delta("d_debits_pending"), _delta("d_credits_pending")
-_NEW_DEBITS = account.c.debits_posted + _dp + account.c.debits_pending + _dpe
-_NEW_CREDITS = account.c.credits_posted + _cp + account.c.credits_pending + _cpe
-
+_DELTAS = (
+    _delta("d_debits_posted"),
+    _delta("d_credits_posted"),
+    _delta("d_debits_pending"),
+    _delta("d_credits_pending"),
+)
 _CHANGE = (
     sa.update(account)
     .where(account.c.id == sa.bindparam("account_id"))
-    .values(
-        debits_posted=account.c.debits_posted + _dp,
-        credits_posted=account.c.credits_posted + _cp,
-        debits_pending=account.c.debits_pending + _dpe,
-        credits_pending=account.c.credits_pending + _cpe,
-    )
+    .values(add_to_totals(*_DELTAS))
 )
-_LIMITED_CHANGE = _CHANGE.where(
-    sa.or_(
-        sa.not_(account.c.debits_must_not_exceed_credits),
-        _NEW_DEBITS <= account.c.credits_posted + _cp,
-    ),
-    sa.or_(
-        sa.not_(account.c.credits_must_not_exceed_debits),
-        _NEW_CREDITS <= account.c.debits_posted + _dp,
-    ),
-).returning(*_TOTALS)
+_LIMITED_CHANGE = _CHANGE.where(limits_hold(*_DELTAS)).returning(*TOTALS)
 
 
 def _parameters(change: Change) -> dict[str, object]:
@@ -131,16 +143,29 @@ def _parameters(change: Change) -> dict[str, object]:
     }
 
 
-def _refusal(change: Change) -> Refusal:
+def refusal_for(change: Change) -> Refusal:
+    """The refusal for a change its account's limit does not allow."""
     code = change.account.code
     if change.account.debits_must_not_exceed_credits:
         return InsufficientBalance(f"account {code} has too little available for this debit")
     return CreditLimitExceeded(f"account {code} would be credited beyond its debits")
 
 
+def row_changes(changes: Iterable[Change]) -> list[Change]:
+    """The changes applied to account rows: all but credits appended to hot accounts."""
+    return [change for change in changes if not change.appends_to_hot_account]
+
+
+async def fold_before_debits(connection: AsyncConnection, changes: Iterable[Change]) -> None:
+    """Fold the deltas of every hot account about to be debited, so its limit sees them."""
+    for change in changes:
+        if change.account.hot and change.touches_debits:
+            await fold_account(connection, change.account.id)
+
+
 @dataclass(slots=True)
 class Applied:
-    """The row updates one call made: new totals by account, or the refusal that stopped it."""
+    """The row updates one call made, their new totals, and the refusal that stopped it."""
 
     changes: list[Change]
     balances: dict[uuid.UUID, Balance]
@@ -148,17 +173,16 @@ class Applied:
 
 
 async def apply_to_rows(connection: AsyncConnection, changes: Sequence[Change]) -> Applied:
-    """Apply every change that is not a hot-account credit; stop and undo at the first refusal."""
+    """Apply the row changes one UPDATE each, in order, stopping at the first refusal.
+
+    What was applied before a refusal stays applied; the caller undoes it.
+    """
     applied = Applied([], {})
-    for change in changes:
-        if change.appends_to_hot_account:
-            continue
-        if change.account.hot:
-            await fold_account(connection, change.account.id)
+    for change in row_changes(changes):
         row = (await connection.execute(_LIMITED_CHANGE, _parameters(change))).first()
         if row is None:
-            await undo(connection, applied.changes)
-            return Applied([], {}, _refusal(change))
+            applied.refusal = refusal_for(change)
+            return applied
         applied.changes.append(change)
         applied.balances[change.account.id] = Balance(*row)
     return applied

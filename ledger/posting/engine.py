@@ -2,10 +2,13 @@
 
 Order of work, chosen so that nothing needs a savepoint on the successful path:
 
-1. apply the row changes, limits checked in each UPDATE, locks in account-id order;
-   a refusal undoes the changes already made and is remembered (``journal.refuse``);
-2. insert the header (``ON CONFLICT DO NOTHING``); if the client id is taken, undo and replay;
-3. insert the legs, the hot-account deltas and whatever the kind needs (an open hold).
+1. fold the deltas of any hot account about to be debited;
+2. ``writes.post``: apply the row changes, limits checked in each UPDATE, locks in account-id
+   order; if all were allowed, insert the header (``ON CONFLICT DO NOTHING``) and with it the
+   legs, the hot-account deltas and a hold's open row (one statement on PostgreSQL);
+3. if it was refused, or the header collided with a stored client id, undo the row changes
+   (the call still holds their locks, so this is exact) and remember the refusal
+   (``journal.refuse``) or return the stored outcome (``journal.replay``).
 
 A resolution (capture, void, expire) claims its hold before step 1 and passes ``release_claim``
 so that an undo also puts the hold back.
@@ -15,16 +18,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.errors import Refusal
-from ledger.posting import balances, journal
+from ledger.posting import balances, journal, writes
 from ledger.posting.journal import Draft
+from ledger.posting.writes import OpenHold
 from ledger.types import Account, Outcome, Transaction
 
-AfterInsert = Callable[[AsyncConnection, Transaction], Awaitable[datetime | None]]
 ReleaseClaim = Callable[[AsyncConnection], Awaitable[None]]
 OnTaken = Callable[[], Refusal]
 
@@ -38,7 +40,7 @@ async def execute(
     draft: Draft,
     accounts: Mapping[uuid.UUID, Account],
     *,
-    after_insert: AfterInsert | None = None,
+    open_hold: OpenHold | None = None,
     release_claim: ReleaseClaim = _nothing,
     on_taken: OnTaken | None = None,
 ) -> Outcome:
@@ -48,24 +50,21 @@ async def execute(
     resolution or reversal of the same original rather than with a client id.
     """
     changes = balances.changes_for(draft.legs, accounts)
-    applied = await balances.apply_to_rows(connection, changes)
-    if applied.refusal is not None:
-        await release_claim(connection)
-        return await journal.refuse(connection, draft, applied.refusal)
+    await balances.fold_before_debits(connection, changes)
     record = journal.finish(draft)
-    if not await journal.insert_header(connection, record):
-        await balances.undo(connection, applied.changes)
-        await release_claim(connection)
-        stored = await journal.replay(connection, draft)
-        if stored is not None:
-            return stored
-        if on_taken is None:  # pragma: no cover - only resolutions and reversals share keys
-            raise RuntimeError(f"header of {draft.client_id!r} collided with no stored request")
-        return await journal.refuse(connection, draft, on_taken())
-    await journal.insert_legs(connection, [record])
-    await balances.append_hot_credits(connection, balances.hot_credit_rows(record.id, changes))
-    expires_at = await after_insert(connection, record) if after_insert else None
-    return Outcome(record, balances=applied.balances, expires_at=expires_at)
+    posted = await writes.post(connection, record, changes, open_hold)
+    if posted.written:
+        return Outcome(record, balances=posted.balances, expires_at=posted.expires_at)
+    await balances.undo(connection, posted.applied)
+    await release_claim(connection)
+    if posted.refusal is not None:
+        return await journal.refuse(connection, draft, posted.refusal)
+    stored = await journal.replay(connection, draft)
+    if stored is not None:
+        return stored
+    if on_taken is None:  # pragma: no cover - only resolutions and reversals share keys
+        raise RuntimeError(f"header of {draft.client_id!r} collided with no stored request")
+    return await journal.refuse(connection, draft, on_taken())
 
 
 async def execute_many(
@@ -77,7 +76,9 @@ async def execute_many(
     lock once and in the same order as every other writer. Any conflict is an error.
     """
     legs = [leg for draft in drafts for leg in draft.legs]
-    applied = await balances.apply_to_rows(connection, balances.changes_for(legs, accounts))
+    changes = balances.changes_for(legs, accounts)
+    await balances.fold_before_debits(connection, changes)
+    applied = await balances.apply_to_rows(connection, changes)
     if applied.refusal is not None:
         raise RuntimeError(f"a batch that only releases holds was refused: {applied.refusal}")
     records = [journal.finish(draft) for draft in drafts]

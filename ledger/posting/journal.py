@@ -87,12 +87,16 @@ def finish(draft: Draft, refusal: Refusal | None = None) -> Transaction:
     return replace(unhashed, content_hash=compute_hash(unhashed))
 
 
-def _insert(connection: AsyncConnection) -> Any:
-    dialect = connection.dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(transaction)
+#: The columns a header is written with (``checkpoint_seq`` is set later, by the sealer).
+HEADER_COLUMNS = tuple(column.name for column in transaction.c if column.name != "checkpoint_seq")
+
+_INSERT_HEADER = {
+    "postgresql": postgresql.insert(transaction).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(transaction).on_conflict_do_nothing(),
+}
 
 
-def _header_row(record: Transaction) -> dict[str, Any]:
+def header_row(record: Transaction) -> dict[str, Any]:
     row = {**header_content(record), "leg_count": len(record.legs)}
     row["content_hash"] = record.content_hash
     return row
@@ -100,14 +104,14 @@ def _header_row(record: Transaction) -> dict[str, Any]:
 
 async def insert_header(connection: AsyncConnection, record: Transaction) -> bool:
     """Insert the header unless a unique key is taken; True if it was inserted."""
-    statement = _insert(connection).values(_header_row(record)).on_conflict_do_nothing()
-    inserted = await connection.execute(statement.returning(transaction.c.id))
+    statement = _INSERT_HEADER[connection.dialect.name].returning(transaction.c.id)
+    inserted = await connection.execute(statement, header_row(record))
     return inserted.first() is not None
 
 
 async def insert_headers(connection: AsyncConnection, records: Sequence[Transaction]) -> None:
     """Insert headers that must not conflict with anything (a conflict raises)."""
-    await connection.execute(sa.insert(transaction), [_header_row(record) for record in records])
+    await connection.execute(sa.insert(transaction), [header_row(record) for record in records])
 
 
 async def insert_legs(connection: AsyncConnection, records: Sequence[Transaction]) -> None:

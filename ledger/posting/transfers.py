@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from ledger.clock import db_now_plus
 from ledger.errors import InvalidRequest, NothingToSweep
 from ledger.hashing import fingerprint
-from ledger.models import account, pending_hold
+from ledger.models import account
 from ledger.posting import balances, engine, journal
 from ledger.posting.journal import Draft
 from ledger.posting.requests import (
@@ -23,8 +22,9 @@ from ledger.posting.requests import (
     legs_for,
     transfers_content,
 )
+from ledger.posting.writes import OpenHold
 from ledger.sqltypes import new_id
-from ledger.types import Account, JsonObject, Outcome, Transaction, Transfer
+from ledger.types import Account, JsonObject, Outcome, Transfer
 
 MAX_HOLD_TIMEOUT = timedelta(days=366)
 
@@ -87,25 +87,6 @@ def _timeout_ms(timeout: timedelta) -> int:
     return milliseconds
 
 
-def _open_hold(held: Transfer, timeout_ms: int) -> engine.AfterInsert:
-    async def insert(connection: AsyncConnection, record: Transaction) -> datetime | None:
-        statement = (
-            sa.insert(pending_hold)
-            .values(
-                hold_id=record.id,
-                debit_account_id=held.debit.id,
-                credit_account_id=held.credit.id,
-                amount=held.amount,
-                timeout_at=db_now_plus(timeout_ms),
-            )
-            .returning(pending_hold.c.timeout_at)
-        )
-        expires_at: datetime = (await connection.execute(statement)).scalar_one()
-        return expires_at
-
-    return insert
-
-
 async def hold(
     session: AsyncSession,
     client_id: str,
@@ -132,8 +113,8 @@ async def hold(
     draft.timeout_ms = timeout_ms
     draft.legs = legs_for([held], "pending")
     connection = await session.connection()
-    after = _open_hold(held, timeout_ms)
-    return await engine.execute(connection, draft, accounts_of([held]), after_insert=after)
+    opened = OpenHold(held.debit.id, held.credit.id, held.amount, timeout_ms)
+    return await engine.execute(connection, draft, accounts_of([held]), open_hold=opened)
 
 
 async def _available(connection: AsyncConnection, source: Account) -> int:
