@@ -114,6 +114,8 @@ class Transaction:
     content_hash: str
     checkpoint_seq: int | None = None
     legs: tuple[Leg, ...] = ()
+    #: How many legs the header declares (stored; ``verify`` compares it with ``legs``).
+    leg_count: int = 0
 
     @property
     def committed(self) -> bool:

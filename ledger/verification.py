@@ -119,11 +119,15 @@ def _check_transaction(
     if compute_hash(record) != record.content_hash:
         report.add("content_hash", subject, "stored hash differs from its recomputed content")
     if not record.committed:
-        if record.legs:
+        if record.legs or record.leg_count:
             report.add("refused_with_legs", subject, f"{len(record.legs)} legs on a refusal")
         return
-    if [leg.position for leg in record.legs] != list(range(len(record.legs))):
-        report.add("legs", subject, "legs missing or not numbered from 0")
+    if [leg.position for leg in record.legs] != list(range(record.leg_count)):
+        report.add(
+            "legs",
+            subject,
+            f"{len(record.legs)} legs, numbered otherwise than 0..{record.leg_count - 1}",
+        )
     totals: Counter[tuple[str, str]] = Counter()
     for leg in record.legs:
         totals[(leg.phase, leg.side)] += leg.amount

@@ -217,13 +217,15 @@ SQLITE_UPGRADE = [
     WHEN NEW.position = (SELECT leg_count - 1 FROM ledger_transaction
                          WHERE id = NEW.transaction_id)
     BEGIN
-        SELECT RAISE(ABORT, 'ledger: unbalanced or incomplete transaction')
+        SELECT RAISE(ABORT, 'ledger: transaction has legs missing')
         WHERE (SELECT count(*) FROM ledger_entry WHERE transaction_id = NEW.transaction_id)
-              <> NEW.position + 1
-           OR EXISTS (SELECT 1 FROM ledger_entry WHERE transaction_id = NEW.transaction_id
+              <> NEW.position + 1;
+        SELECT RAISE(ABORT, 'ledger: transaction is not balanced')
+        WHERE EXISTS (SELECT 1 FROM ledger_entry WHERE transaction_id = NEW.transaction_id
                       GROUP BY phase
-                      HAVING sum(CASE side WHEN 'debit' THEN amount ELSE -amount END) <> 0)
-           OR EXISTS (SELECT 1 FROM ledger_entry e
+                      HAVING sum(CASE side WHEN 'debit' THEN amount ELSE -amount END) <> 0);
+        SELECT RAISE(ABORT, 'ledger: transaction has legs on accounts of another currency')
+        WHERE EXISTS (SELECT 1 FROM ledger_entry e
                       JOIN ledger_account a ON a.id = e.account_id
                       JOIN ledger_transaction t ON t.id = e.transaction_id
                       WHERE e.transaction_id = NEW.transaction_id AND a.currency <> t.currency);

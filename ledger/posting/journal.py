@@ -57,6 +57,7 @@ def header_content(record: Transaction) -> JsonObject:
         "reference": record.reference,
         "details": record.details,
         "timeout_ms": record.timeout_ms,
+        "leg_count": record.leg_count,
         "created_at": record.created_at,
     }
 
@@ -83,6 +84,7 @@ def finish(draft: Draft, refusal: Refusal | None = None) -> Transaction:
         created_at=created_at_of(draft.id),
         content_hash="",
         legs=tuple(draft.legs) if refusal is None else (),
+        leg_count=len(draft.legs) if refusal is None else 0,
     )
     return replace(unhashed, content_hash=compute_hash(unhashed))
 
@@ -97,9 +99,7 @@ _INSERT_HEADER = {
 
 
 def header_row(record: Transaction) -> dict[str, Any]:
-    row = {**header_content(record), "leg_count": len(record.legs)}
-    row["content_hash"] = record.content_hash
-    return row
+    return {**header_content(record), "content_hash": record.content_hash}
 
 
 async def insert_header(connection: AsyncConnection, record: Transaction) -> bool:
@@ -148,6 +148,7 @@ def _record(row: Any, legs: Sequence[Leg]) -> Transaction:
         content_hash=row.content_hash,
         checkpoint_seq=row.checkpoint_seq,
         legs=tuple(legs),
+        leg_count=row.leg_count,
     )
 
 

@@ -1,3 +1,4 @@
 """Imports every module that registers worker jobs, so a worker knows them all."""
 
+import voucher_service.accounting.jobs
 import voucher_service.worker.heartbeat  # noqa: F401
