@@ -132,6 +132,17 @@ async def statement(
     """One page of the account's legs; each page is one index range scan, however deep."""
     if not 0 < limit <= MAX_PAGE:
         raise InvalidRequest(f"limit must be 1 to {MAX_PAGE}")
+    query = statement_query(account_id, after=after, newest_first=newest_first)
+    rows = (await session.execute(query.limit(limit + 1))).all()
+    lines = [_line(row) for row in rows[:limit]]
+    more = len(rows) > limit
+    return StatementPage(lines, lines[-1].cursor if more else None)
+
+
+def statement_query(
+    account_id: uuid.UUID, *, after: str | None = None, newest_first: bool = True
+) -> sa.Select[Any]:
+    """The query behind :func:`statement`, without its LIMIT (exposed to check its plan)."""
     key = sa.tuple_(entry.c.transaction_id, entry.c.position)
     query = (
         sa.select(
@@ -152,11 +163,7 @@ async def statement(
         position = sa.tuple_(*(sa.literal(value) for value in _decode_cursor(after)))
         query = query.where(key < position if newest_first else key > position)
     order = (entry.c.transaction_id, entry.c.position)
-    query = query.order_by(*(column.desc() if newest_first else column for column in order))
-    rows = (await session.execute(query.limit(limit + 1))).all()
-    lines = [_line(row) for row in rows[:limit]]
-    more = len(rows) > limit
-    return StatementPage(lines, lines[-1].cursor if more else None)
+    return query.order_by(*(column.desc() if newest_first else column for column in order))
 
 
 def _line(row: Any) -> StatementLine:
