@@ -190,8 +190,13 @@ async def apply_to_rows(connection: AsyncConnection, changes: Sequence[Change]) 
 
 async def undo(connection: AsyncConnection, changes: Iterable[Change]) -> None:
     """Reverse changes this call applied (it still holds their row locks, so this is exact)."""
-    for change in changes:
-        await connection.execute(_CHANGE, _parameters(change.inverse()))
+    await apply_unchecked(connection, [change.inverse() for change in changes])
+
+
+async def apply_unchecked(connection: AsyncConnection, changes: Iterable[Change]) -> None:
+    """Apply row changes that cannot break a limit (undoing, releasing), in the given order."""
+    for change in row_changes(changes):
+        await connection.execute(_CHANGE, _parameters(change))
 
 
 def hot_credit_rows(transaction_id: uuid.UUID, changes: Iterable[Change]) -> list[dict[str, Any]]:

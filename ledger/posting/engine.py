@@ -29,6 +29,7 @@ from ledger.types import Account, Outcome, Transaction
 
 ReleaseClaim = Callable[[AsyncConnection], Awaitable[None]]
 OnTaken = Callable[[], Refusal]
+Explain = Callable[[AsyncConnection, Refusal], Awaitable[Refusal]]
 
 
 async def _nothing(_connection: AsyncConnection) -> None:
@@ -43,11 +44,13 @@ async def execute(
     open_hold: OpenHold | None = None,
     release_claim: ReleaseClaim = _nothing,
     on_taken: OnTaken | None = None,
+    explain: Explain | None = None,
 ) -> Outcome:
     """Write ``draft`` (or its refusal, or replay its client id); never commits.
 
     ``on_taken`` names the refusal for a header that collides with another committed
-    resolution or reversal of the same original rather than with a client id.
+    resolution or reversal of the same original rather than with a client id; ``explain`` may
+    replace a limit refusal by a more precise one before it is remembered.
     """
     changes = balances.changes_for(draft.legs, accounts)
     await balances.fold_before_debits(connection, changes)
@@ -58,7 +61,8 @@ async def execute(
     await balances.undo(connection, posted.applied)
     await release_claim(connection)
     if posted.refusal is not None:
-        return await journal.refuse(connection, draft, posted.refusal)
+        refusal = await explain(connection, posted.refusal) if explain else posted.refusal
+        return await journal.refuse(connection, draft, refusal)
     stored = await journal.replay(connection, draft)
     if stored is not None:
         return stored
@@ -73,14 +77,12 @@ async def execute_many(
     """Write drafts that cannot be refused (hold expiries) in one pass over the accounts.
 
     Their changes are summed per account and applied in account-id order, so a batch takes each
-    lock once and in the same order as every other writer. Any conflict is an error.
+    lock once and in the same order as every other writer. Any conflict raises.
     """
     legs = [leg for draft in drafts for leg in draft.legs]
-    changes = balances.changes_for(legs, accounts)
-    await balances.fold_before_debits(connection, changes)
-    applied = await balances.apply_to_rows(connection, changes)
-    if applied.refusal is not None:
-        raise RuntimeError(f"a batch that only releases holds was refused: {applied.refusal}")
+    # Releasing reserved amounts cannot break a limit, so no limit is checked here; the
+    # account CHECK constraints would still refuse a corrupted row.
+    await balances.apply_unchecked(connection, balances.changes_for(legs, accounts))
     records = [journal.finish(draft) for draft in drafts]
     await journal.insert_headers(connection, records)
     await journal.insert_legs(connection, records)

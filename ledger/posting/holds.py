@@ -145,10 +145,8 @@ async def _resolve(
     async def put_back(connection: AsyncConnection) -> None:
         await connection.execute(sa.insert(pending_hold).values(claimed.row()))
 
-    def taken() -> Refusal:
-        return HoldAlreadyResolved(f"hold {hold_id} was already resolved")
-
-    return await engine.execute(connection, draft, accounts, release_claim=put_back, on_taken=taken)
+    # No ``on_taken``: having claimed the hold, no other resolution of it can exist.
+    return await engine.execute(connection, draft, accounts, release_claim=put_back)
 
 
 async def capture(

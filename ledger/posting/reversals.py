@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ledger.accounts import get_accounts_by_id
 from ledger.errors import AlreadyReversed, InvalidRequest, Refusal, TransactionNotFound
@@ -70,5 +70,11 @@ async def reverse(
     )
     if await connection.scalar(reversed_before) is not None:
         return await journal.refuse(connection, draft, taken())
+
+    async def explain(connection: AsyncConnection, refusal: Refusal) -> Refusal:
+        # A concurrent reversal that committed while this one waited for its locks has moved
+        # the money back already; say so rather than "insufficient balance".
+        return taken() if await connection.scalar(reversed_before) is not None else refusal
+
     accounts = await get_accounts_by_id(session, {leg.account_id for leg in draft.legs})
-    return await engine.execute(connection, draft, accounts, on_taken=taken)
+    return await engine.execute(connection, draft, accounts, on_taken=taken, explain=explain)

@@ -26,15 +26,18 @@ def db_error(
 
 
 class FakeUnitOfWork:
-    """Counts units of work; ``fail_commits`` makes the next commits raise that error."""
+    """Counts units of work; the ``fail_*`` lists make the next opens or commits raise."""
 
     def __init__(self) -> None:
         self.opened = 0
         self.committed = 0
         self.fail_commits: list[BaseException] = []
+        self.fail_opens: list[BaseException] = []
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[Any]:
+        if self.fail_opens:
+            raise self.fail_opens.pop(0)
         self.opened += 1
         yield object()
         if self.fail_commits:

@@ -154,3 +154,22 @@ def test_settings_are_checked() -> None:
     for bad in ({"max_batch": 0}, {"concurrency": 0}, {"attempts": 0}):
         with pytest.raises(ValueError, match="at least 1"):
             GroupCommitter(FakeUnitOfWork(), **bad)
+
+
+async def test_a_batch_of_failures_ends_and_the_committer_goes_on() -> None:
+    unit = FakeUnitOfWork()
+    committer = GroupCommitter(unit)
+
+    async def broken(_: Any) -> None:
+        raise ValueError("bad request")
+
+    with pytest.raises(ValueError, match="bad request"):
+        await committer.submit(broken)
+    unit.fail_opens = [ConnectionRefusedError("database down")]
+
+    async def work(_: Any) -> str:
+        return "ok"
+
+    with pytest.raises(ConnectionRefusedError):
+        await committer.submit(work)
+    assert await committer.submit(work) == "ok"

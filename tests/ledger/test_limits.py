@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -172,3 +173,70 @@ async def test_opposite_transfers_do_not_deadlock(db: Database) -> None:
     await asyncio.gather(*(move(a, b) for a, b in pairs))
     assert await available(db, p.voucher) == 10_000
     assert await available(db, p.enterprise) == 10_000
+
+
+async def test_what_cannot_be_reversed(db: Database) -> None:
+    p = await create_programme(db)
+    await commit(
+        db, lambda s: ledger.transfer(s, new_client_id(), [Transfer(p.treasury, p.voucher, 10)])
+    )
+    held = await commit(
+        db,
+        lambda s: ledger.hold(
+            s, new_client_id(), Transfer(p.voucher, p.provider, 5), timeout=timedelta(hours=1)
+        ),
+    )
+    refused = await commit(
+        db, lambda s: ledger.transfer(s, new_client_id(), [Transfer(p.voucher, p.provider, 99)])
+    )
+    voided = await commit(db, lambda s: ledger.void(s, new_client_id(), held.transaction.id))
+    for target in (held, refused, voided):
+        with pytest.raises(ledger.InvalidRequest, match="posted nothing to reverse"):
+            await commit(
+                db, lambda s, t=target: ledger.reverse(s, new_client_id(), t.transaction.id)
+            )
+    with pytest.raises(ledger.TransactionNotFound):
+        await commit(db, lambda s: ledger.reverse(s, new_client_id(), uuid.uuid4()))
+
+
+async def test_a_claimed_hold_is_put_back_when_the_client_id_is_taken(db: Database) -> None:
+    """Capture with a client id already used for something else: refused, the hold stays open."""
+    p = await create_programme(db)
+    used = new_client_id()
+    await commit(db, lambda s: ledger.transfer(s, used, [Transfer(p.treasury, p.voucher, 10)]))
+    held = await commit(
+        db,
+        lambda s: ledger.hold(
+            s, new_client_id(), Transfer(p.voucher, p.provider, 5), timeout=timedelta(hours=1)
+        ),
+    )
+    with pytest.raises(ledger.IdempotencyConflict):
+        await commit(db, lambda s: ledger.capture(s, used, held.transaction.id))
+    async with db.unit_of_work(readonly=True) as session:
+        assert (await ledger.hold_state(session, held.transaction.id)).status == "pending"
+    assert await available(db, p.voucher) == 5
+    assert (await commit(db, lambda s: ledger.capture(s, new_client_id(), held.transaction.id))).ok
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("spare", [0, 100])
+async def test_concurrent_reversals_reverse_once(db: Database, spare: int) -> None:
+    """With or without money to spare on the voucher, a second reversal says "already reversed"."""
+    p = await create_programme(db)
+    if spare:
+        await commit(
+            db,
+            lambda s: ledger.transfer(s, new_client_id(), [Transfer(p.treasury, p.voucher, spare)]),
+        )
+    issue = await commit(
+        db, lambda s: ledger.transfer(s, new_client_id(), [Transfer(p.treasury, p.voucher, 10)])
+    )
+    outcomes = await asyncio.gather(
+        *(
+            commit(db, lambda s: ledger.reverse(s, new_client_id(), issue.transaction.id))
+            for _ in range(6)
+        )
+    )
+    assert sum(outcome.ok for outcome in outcomes) == 1
+    assert all(isinstance(o.refusal, ledger.AlreadyReversed) for o in outcomes if not o.ok)
+    assert await available(db, p.voucher) == spare

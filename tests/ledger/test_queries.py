@@ -51,7 +51,7 @@ async def test_statement_arguments_are_checked(db: Database) -> None:
         for limit in (0, 501):
             with pytest.raises(ledger.InvalidRequest):
                 await ledger.statement(session, p.voucher.id, limit=limit)
-        for cursor in ("###", "AAAA"):
+        for cursor in ("A", "AAAA"):
             with pytest.raises(ledger.InvalidRequest):
                 await ledger.statement(session, p.voucher.id, after=cursor)
         empty = await ledger.statement(session, p.voucher.id)

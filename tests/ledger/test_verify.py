@@ -235,3 +235,71 @@ async def test_structural_breaks_are_reported(db: Database, keyring: KeyRing) ->
     )
     checks = {b.check for b in (await _verify(db, keyring)).breaks}
     assert {"balanced", "currency", "refused_with_legs", "limit", "balance"} <= checks
+
+
+def _missing_seal(_: Busy) -> Any:
+    return sa.delete(checkpoint).where(checkpoint.c.seq == 2)
+
+
+def _double_resolution(busy: Busy) -> list[Any]:
+    """A second resolution of a captured hold, once the unique index is out of the way."""
+    copied = [c for c in transaction.c if c.name not in ("id", "client_id", "kind")]
+    second = sa.select(
+        sa.literal(uuid.uuid4(), sa.Uuid),
+        sa.literal("forged", sa.String),
+        sa.literal("void"),
+        *copied,
+    ).where(transaction.c.id == busy.captured)
+    columns = ["id", "client_id", "kind", *(c.name for c in copied)]
+    return [
+        sa.text("DROP INDEX uq_ledger_transaction_resolves"),
+        sa.insert(transaction).from_select(columns, second),
+    ]
+
+
+def _hold_row(busy: Busy) -> Any:
+    return sa.update(pending_hold).where(pending_hold.c.hold_id == busy.open_hold).values(amount=1)
+
+
+async def test_more_tampers_are_named(db: Database, keyring: KeyRing) -> None:
+    busy = await make_busy(db, keyring)
+    await tamper(db, _missing_seal(busy))
+    assert "sealed under a missing seal" in str((await _verify(db, keyring)).first_break)
+
+
+async def test_a_second_resolution_is_named(db: Database, keyring: KeyRing) -> None:
+    busy = await make_busy(db, keyring)
+    async with db.unit_of_work(readonly=True) as session:
+        hold_id = (await ledger.get_transaction(session, busy.captured)).related_id
+    await tamper(db, *_double_resolution(busy))
+    report = await _verify(db, keyring)
+    assert any(
+        b.check == "hold" and f"hold {hold_id}" in b.subject and "resolved 2 times" in b.detail
+        for b in report.breaks
+    )
+
+
+async def test_an_open_row_must_match_its_hold(db: Database, keyring: KeyRing) -> None:
+    busy = await make_busy(db, keyring)
+    await tamper(db, _hold_row(busy))
+    report = await _verify(db, keyring)
+    assert any("does not match" in str(b) and str(busy.open_hold) in str(b) for b in report.breaks)
+
+
+async def test_a_broken_credit_limit_is_named(db: Database, keyring: KeyRing) -> None:
+    spec = ledger.AccountSpec(f"clearing:{uuid.uuid4()}", credits_must_not_exceed_debits=True)
+    clearing = await commit(db, lambda s: ledger.open_account(s, spec))
+    forged = {"id": uuid.uuid4(), "transaction_id": uuid.uuid4(), "credits_pending": 0}
+    await tamper(
+        db,
+        sa.insert(balance_delta).values(forged | {"account_id": clearing.id, "credits_posted": 5}),
+    )
+    checks = [(b.check, b.detail) for b in (await _verify(db, keyring)).breaks]
+    assert ("limit", "credits exceed debits") in checks
+
+
+async def test_a_report_keeps_the_first_fifty_breaks(db: Database, keyring: KeyRing) -> None:
+    busy = await make_busy(db, keyring)
+    await tamper(db, *(_orphan_delta(busy) for _ in range(60)))
+    report = await _verify(db, keyring)
+    assert len(report.breaks) == 50 and not report.ok

@@ -263,3 +263,27 @@ async def test_corrections_story(db: Database) -> None:
     )
     assert isinstance(blocked.refusal, ledger.InsufficientBalance)
     assert (await balance_of(db, p.voucher)).available == 500 * CNY
+
+
+async def test_settlement_sweeps_a_hot_payable(db: Database) -> None:
+    """Paying a provider everything it is owed: a sweep of its hot payable account."""
+    p = await create_programme(db)
+    await commit(
+        db, lambda s: ledger.transfer(s, new_client_id(), [Transfer(p.treasury, p.voucher, 900)])
+    )
+    for amount in (100, 250):
+        await commit(
+            db,
+            lambda s, a=amount: ledger.transfer(
+                s, new_client_id(), [Transfer(p.voucher, p.provider, a)]
+            ),
+        )
+    paid = await commit(
+        db,
+        lambda s: ledger.sweep(
+            s, new_client_id(), p.provider, p.treasury, reference="settlement:1"
+        ),
+    )
+    assert paid.ok and paid.transaction.legs[0].amount == 350
+    assert await balance_of(db, p.provider) == Balance(350, 350)
+    assert (await balance_of(db, p.treasury)).posted == -550
