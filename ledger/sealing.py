@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.errors import IntegrityBreach, InvalidRequest
@@ -79,7 +80,8 @@ async def _head(session: AsyncSession) -> tuple[int, str]:
 async def seal_checkpoint(
     session: AsyncSession, signer: Signer, *, max_transactions: int = 5000
 ) -> Checkpoint | None:
-    """Seal the oldest unsealed transactions into the next checkpoint; None if there are none.
+    """Seal the oldest unsealed transactions into the next checkpoint; None if there are none
+    (or if a concurrent sealer took the next sequence number first).
 
     Each transaction's hash is recomputed first: a row changed since it was written is never
     sealed (``IntegrityBreach``), so a seal only ever vouches for what the ledger wrote.
@@ -88,7 +90,7 @@ async def seal_checkpoint(
         raise InvalidRequest("max_transactions must be positive")
     connection = await session.connection()
     # The chain head is read before the unsealed rows. A concurrent sealer that commits in
-    # between has taken the same sequence number (our insert then fails on the primary key) or
+    # between has taken the same sequence number (our insert then finds it taken and we stop) or
     # committed before our row query (whose fresh snapshot no longer sees its rows as unsealed).
     seq, prev_hash = await _head(session)
     unsealed = (
@@ -115,7 +117,15 @@ async def seal_checkpoint(
             "signature": signer.sign(draft.payload),
         }
     )
-    await connection.execute(sa.insert(checkpoint).values(asdict(sealed)))
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    added = await connection.execute(
+        insert(checkpoint)
+        .values(asdict(sealed))
+        .on_conflict_do_nothing()
+        .returning(checkpoint.c.seq)
+    )
+    if added.first() is None:
+        return None  # a concurrent sealer took this sequence number; it sealed these rows
     await connection.execute(
         sa.update(transaction).where(transaction.c.id.in_(ids)).values(checkpoint_seq=sealed.seq)
     )
