@@ -91,3 +91,34 @@ async def test_jobs_work_through_a_backlog_in_batches(
     async with database.unit_of_work(readonly=True) as session:
         report = await ledger.verify(session, keyring)
     assert report.ok and report.transactions == 9 and report.checkpoints == 5
+
+
+async def test_one_run_does_a_bounded_amount_of_work(
+    database: Database, settings: Settings, keyring: KeyRing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs, "MAX_BATCHES_PER_RUN", 1)
+    monkeypatch.setattr(jobs, "SEAL_BATCH", 1)
+    monkeypatch.setattr(jobs, "EXPIRY_BATCH", 1)
+    context = JobContext(database, settings, keyring, "test")
+    await jobs.seal_checkpoints(context)  # nothing to seal yet
+    p = await create_programme(database)
+    await commit(
+        database,
+        lambda s: ledger.transfer(s, new_client_id(), [Transfer(p.treasury, p.voucher, 10)]),
+    )
+    for _ in range(2):
+        await commit(
+            database,
+            lambda s: ledger.hold(
+                s,
+                new_client_id(),
+                Transfer(p.voucher, p.provider, 1),
+                timeout=timedelta(milliseconds=5),
+            ),
+        )
+    await asyncio.sleep(0.05)
+    await jobs.expire_holds(context)
+    assert (await balance_of(database, p.voucher)).debits_pending == 1  # one left for next run
+    await jobs.seal_checkpoints(context)
+    async with database.unit_of_work(readonly=True) as session:
+        assert (await ledger.verify(session, keyring)).checkpoints == 1
