@@ -31,7 +31,12 @@ def _default(value: object) -> str:
 def canonical_json(value: Any) -> bytes:
     """Canonical JSON bytes of ``value`` (UUIDs and datetimes as strings)."""
     return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,  # NaN and infinities are not JSON; PostgreSQL would refuse them too
+        default=_default,
     ).encode()
 
 

@@ -50,7 +50,9 @@ Hot accounts and ``ledger_balance_delta``
     never break its limit, so it is appended to ``ledger_balance_delta`` instead of updating the
     row; readers add the deltas to the row in the same statement (one snapshot, so exact), and
     the ``ledger.fold_hot_accounts`` worker job folds them in. A debit on a hot account locks
-    the row and folds its deltas first, so its limit check sees every committed credit.
+    the row and folds its deltas first, so its limit check sees every committed credit. The
+    ledger locks account rows ``FOR NO KEY UPDATE`` only, so the foreign-key checks of new legs
+    (``FOR KEY SHARE``) never wait for them.
 
 Tamper evidence (``content_hash``, ``checkpoint_seq``, ``ledger_checkpoint``)
     Each header stores the SHA-256 of its canonical content, legs included. A worker job seals

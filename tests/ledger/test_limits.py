@@ -240,3 +240,17 @@ async def test_concurrent_reversals_reverse_once(db: Database, spare: int) -> No
     assert sum(outcome.ok for outcome in outcomes) == 1
     assert all(isinstance(o.refusal, ledger.AlreadyReversed) for o in outcomes if not o.ok)
     assert await available(db, p.voucher) == spare
+
+
+async def test_details_must_be_finite_json(db: Database) -> None:
+    p = await create_programme(db)
+    with pytest.raises(ledger.InvalidRequest):
+        await commit(
+            db,
+            lambda s: ledger.transfer(
+                s,
+                new_client_id(),
+                [Transfer(p.treasury, p.available, 1)],
+                details={"x": float("nan")},
+            ),
+        )

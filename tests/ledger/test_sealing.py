@@ -169,3 +169,21 @@ async def test_recomputed_hash_covers_every_leg(db: Database) -> None:
             await session.execute(sa.select(entry).where(entry.c.transaction_id == record.id))
         ).all()
     assert len(legs) == 2
+
+
+@pytest.mark.postgres_only
+async def test_concurrent_sealers_seal_once(db: Database, keyring: KeyRing) -> None:
+    p = await create_programme(db)
+    await _transfers(db, p, 3)
+    async with db.unit_of_work() as first:
+        sealed = await ledger.seal_checkpoint(first, keyring)
+        assert sealed is not None and sealed.transaction_count == 3
+        # A second sealer read the same chain head and the same rows; it waits for ours...
+        second = asyncio.ensure_future(_seal(db, keyring))
+        await asyncio.sleep(0.2)
+        assert not second.done()
+    # ... and, ours committed, finds its sequence number taken and steps aside.
+    assert await second is None
+    async with db.unit_of_work(readonly=True) as session:
+        report = await ledger.verify(session, keyring)
+    assert report.ok and report.checkpoints == 1
