@@ -41,6 +41,7 @@ def canonical_json(value: Any) -> bytes:
 
 
 def sha256_hex(data: bytes) -> str:
+    """The SHA-256 of ``data`` as 64 hex digits."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -50,6 +51,7 @@ def fingerprint(request: JsonObject) -> str:
 
 
 def legs_content(legs: Iterable[Leg]) -> list[list[object]]:
+    """Legs as the lists the content hash covers."""
     return [[leg.position, leg.account_id, leg.side, leg.phase, leg.amount] for leg in legs]
 
 

@@ -190,6 +190,7 @@ class TrialBalance:
 
     @property
     def balanced(self) -> bool:
+        """Debits equal credits, posted and pending."""
         total = self.total
         posted = total.debits_posted == total.credits_posted
         return posted and total.debits_pending == total.credits_pending
@@ -237,10 +238,7 @@ async def sum_legs(
     query = sa.select(sa.func.coalesce(sa.func.sum(entry.c.amount), 0)).where(
         entry.c.account_id.in_(list(account_ids)), entry.c.side == side, entry.c.phase == phase
     )
-    if since is not None:
-        query = query.where(entry.c.transaction_id >= first_id_at(since))
-    if until is not None:
-        query = query.where(entry.c.transaction_id < first_id_at(until))
+    query = _in_period(query, since, until)
     if reference_prefix is not None:
         referenced = sa.select(transaction.c.id).where(
             transaction.c.id == entry.c.transaction_id,
@@ -250,6 +248,17 @@ async def sum_legs(
     if counterparty_prefix is not None:
         query = query.where(_counterparty(side, counterparty_prefix).exists())
     return int((await session.execute(query)).scalar_one())
+
+
+def _in_period(
+    query: sa.Select[Any], since: datetime | None, until: datetime | None
+) -> sa.Select[Any]:
+    """Legs of transactions created in [since, until): an id range, since ids carry the time."""
+    if since is not None:
+        query = query.where(entry.c.transaction_id >= first_id_at(since))
+    if until is not None:
+        query = query.where(entry.c.transaction_id < first_id_at(until))
+    return query
 
 
 def _counterparty(side: str, prefix: str) -> sa.Select[Any]:

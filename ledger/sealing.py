@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ledger.errors import IntegrityBreach, InvalidRequest
 from ledger.hashing import canonical_json, inclusion_proof, merkle_root, sha256_hex
@@ -28,7 +28,7 @@ from ledger.posting.journal import compute_hash, header_content, load_transactio
 from ledger.queries import get_transaction
 from ledger.signing import Signer, Verifier
 from ledger.sqltypes import utcnow
-from ledger.types import JsonObject
+from ledger.types import JsonObject, Transaction
 
 CHECKPOINT_TYPE = "voucher-ledger-checkpoint"
 RECEIPT_TYPE = "voucher-ledger-receipt"
@@ -77,6 +77,32 @@ async def _head(session: AsyncSession) -> tuple[int, str]:
     return (0, GENESIS) if last is None else (last.seq, last.checkpoint_hash)
 
 
+async def _unsealed(connection: AsyncConnection, limit: int) -> list[Transaction]:
+    """The oldest unsealed transactions, each checked against its stored hash."""
+    unsealed = (
+        sa.select(transaction.c.id)
+        .where(transaction.c.checkpoint_seq.is_(None))
+        .order_by(transaction.c.id)
+        .limit(limit)
+    )
+    ids = list((await connection.execute(unsealed)).scalars())
+    records = await load_transactions(connection, transaction.c.id.in_(ids)) if ids else []
+    for record in records:
+        if compute_hash(record) != record.content_hash:
+            raise IntegrityBreach(f"transaction {record.id} changed since it was written")
+    return records
+
+
+def _signed(seq: int, prev_hash: str, records: list[Transaction], signer: Signer) -> Checkpoint:
+    leaves = [bytes.fromhex(record.content_hash) for record in records]
+    root = merkle_root(leaves).hex()
+    first, last = records[0].id, records[-1].id
+    draft = Checkpoint(seq, prev_hash, root, len(records), first, last, utcnow())
+    return replace(
+        draft, checkpoint_hash=sha256_hex(draft.payload), signature=signer.sign(draft.payload)
+    )
+
+
 async def seal_checkpoint(
     session: AsyncSession, signer: Signer, *, max_transactions: int = 5000
 ) -> Checkpoint | None:
@@ -93,30 +119,10 @@ async def seal_checkpoint(
     # between has taken the same sequence number (our insert then finds it taken and we stop) or
     # committed before our row query (whose fresh snapshot no longer sees its rows as unsealed).
     seq, prev_hash = await _head(session)
-    unsealed = (
-        sa.select(transaction.c.id)
-        .where(transaction.c.checkpoint_seq.is_(None))
-        .order_by(transaction.c.id)
-        .limit(max_transactions)
-    )
-    ids = list((await connection.execute(unsealed)).scalars())
-    if not ids:
+    records = await _unsealed(connection, max_transactions)
+    if not records:
         return None
-    records = await load_transactions(connection, transaction.c.id.in_(ids))
-    for record in records:
-        if compute_hash(record) != record.content_hash:
-            raise IntegrityBreach(f"transaction {record.id} changed since it was written")
-    leaves = [bytes.fromhex(record.content_hash) for record in records]
-    draft = Checkpoint(
-        seq + 1, prev_hash, merkle_root(leaves).hex(), len(ids), ids[0], ids[-1], utcnow()
-    )
-    sealed = Checkpoint(
-        **{
-            **asdict(draft),
-            "checkpoint_hash": sha256_hex(draft.payload),
-            "signature": signer.sign(draft.payload),
-        }
-    )
+    sealed = _signed(seq + 1, prev_hash, records, signer)
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     added = await connection.execute(
         insert(checkpoint)
@@ -126,6 +132,7 @@ async def seal_checkpoint(
     )
     if added.first() is None:
         return None  # a concurrent sealer took this sequence number; it sealed these rows
+    ids = [record.id for record in records]
     await connection.execute(
         sa.update(transaction).where(transaction.c.id.in_(ids)).values(checkpoint_seq=sealed.seq)
     )

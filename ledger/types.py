@@ -37,6 +37,7 @@ class Account:
 
     @property
     def spec(self) -> AccountSpec:
+        """What the account was opened as."""
         return AccountSpec(
             self.code,
             self.currency,
@@ -119,6 +120,7 @@ class Transaction:
 
     @property
     def committed(self) -> bool:
+        """True for a written transaction, False for a remembered refusal."""
         return self.status == "committed"
 
 
@@ -138,6 +140,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
+        """True if the transaction was written (now, or the first time)."""
         return self.transaction.committed
 
     @property

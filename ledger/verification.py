@@ -70,13 +70,16 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
+        """True when nothing is broken."""
         return not self.breaks
 
     @property
     def first_break(self) -> Break | None:
+        """The first problem found, in the order of the checks."""
         return self.breaks[0] if self.breaks else None
 
     def add(self, check: str, subject: str, detail: str) -> None:
+        """Record a break (the first ``MAX_BREAKS`` are kept)."""
         if len(self.breaks) < MAX_BREAKS:
             self.breaks.append(Break(check, subject, detail))
 

@@ -41,6 +41,7 @@ class Change:
 
     @property
     def touches_debits(self) -> bool:
+        """Whether the change moves the debit side (the side a limit can refuse)."""
         return self.debits_posted != 0 or self.debits_pending != 0
 
     @property
@@ -49,6 +50,7 @@ class Change:
         return self.account.hot and not self.touches_debits
 
     def add(self, leg: Leg) -> None:
+        """Fold one leg into the change."""
         amount = _SIGN[leg.phase] * leg.amount
         posted = leg.phase == "posted"
         if leg.side == "debit":
@@ -62,6 +64,7 @@ class Change:
             self.credits_pending += amount
 
     def inverse(self) -> Change:
+        """The change that undoes this one."""
         return Change(
             self.account,
             -self.debits_posted,
@@ -107,6 +110,7 @@ def limits_hold(dp: Any, cp: Any, dpe: Any, cpe: Any) -> sa.ColumnElement[bool]:
 
 
 def add_to_totals(dp: Any, cp: Any, dpe: Any, cpe: Any) -> dict[str, Any]:
+    """The SET clause adding these changes to an account's four totals."""
     return {
         "debits_posted": account.c.debits_posted + dp,
         "credits_posted": account.c.credits_posted + cp,

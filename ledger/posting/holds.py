@@ -57,6 +57,7 @@ class Claimed:
         return legs
 
     def row(self) -> dict[str, Any]:
+        """The open-hold row, to put it back when the claim is undone."""
         return {
             "hold_id": self.hold_id,
             "debit_account_id": self.debit_account_id,
@@ -187,6 +188,7 @@ async def void(
 
 
 def expiry_client_id(hold_id: uuid.UUID) -> str:
+    """The client id of a hold's expiry: fixed, so an expiry is written once."""
     return f"ledger:expire:{hold_id}"
 
 

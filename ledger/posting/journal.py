@@ -63,6 +63,7 @@ def header_content(record: Transaction) -> JsonObject:
 
 
 def compute_hash(record: Transaction) -> str:
+    """The content hash of a transaction as stored (what the sealer and ``verify`` recompute)."""
     return content_hash(header_content(record), record.legs)
 
 
@@ -99,6 +100,7 @@ _INSERT_HEADER = {
 
 
 def header_row(record: Transaction) -> dict[str, Any]:
+    """The ``ledger_transaction`` row of a transaction."""
     return {**header_content(record), "content_hash": record.content_hash}
 
 
@@ -115,6 +117,7 @@ async def insert_headers(connection: AsyncConnection, records: Sequence[Transact
 
 
 async def insert_legs(connection: AsyncConnection, records: Sequence[Transaction]) -> None:
+    """Insert the legs of ``records`` in position order (SQLite's balance check relies on it)."""
     rows = [
         {
             "transaction_id": record.id,
@@ -153,6 +156,7 @@ def _record(row: Any, legs: Sequence[Leg]) -> Transaction:
 
 
 def leg_of(row: Any) -> Leg:
+    """A leg from its ``ledger_entry`` row."""
     return Leg(row.position, row.account_id, row.side, row.phase, row.amount)
 
 
@@ -177,6 +181,7 @@ async def load_transactions(
 
 
 async def load_by_client_id(connection: AsyncConnection, client_id: str) -> Transaction | None:
+    """The transaction stored under ``client_id``, if any."""
     found = await load_transactions(connection, transaction.c.client_id == client_id)
     return found[0] if found else None
 

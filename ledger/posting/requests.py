@@ -17,11 +17,13 @@ MAX_DETAILS_BYTES = 4096
 
 
 def check_client_id(client_id: str) -> None:
+    """A client id is 1 to 200 characters."""
     if not client_id or len(client_id) > MAX_CLIENT_ID_LENGTH:
         raise InvalidRequest(f"client id must be 1 to {MAX_CLIENT_ID_LENGTH} characters")
 
 
 def check_amount(amount: int) -> None:
+    """An amount is a positive integer number of fen, exact in JSON."""
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise InvalidRequest(f"amount must be an integer number of fen, not {amount!r}")
     if not 0 < amount <= MAX_AMOUNT:
@@ -29,6 +31,7 @@ def check_amount(amount: int) -> None:
 
 
 def check_annotations(reference: str | None, details: JsonObject | None) -> None:
+    """A reference is a short string; details a small, finite JSON object."""
     if reference is not None and not 0 < len(reference) <= MAX_REFERENCE_LENGTH:
         raise InvalidRequest(f"reference must be 1 to {MAX_REFERENCE_LENGTH} characters")
     if details is None:
@@ -73,8 +76,10 @@ def legs_for(transfers: Iterable[Transfer], phase: str, start: int = 0) -> list[
 
 
 def accounts_of(transfers: Iterable[Transfer]) -> dict[uuid.UUID, Account]:
+    """Every account the transfers touch, by id."""
     return {a.id: a for transfer in transfers for a in (transfer.debit, transfer.credit)}
 
 
 def transfers_content(transfers: Iterable[Transfer]) -> list[list[object]]:
+    """Transfers as the lists a fingerprint covers."""
     return [[str(t.debit.id), str(t.credit.id), t.amount] for t in transfers]

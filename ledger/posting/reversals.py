@@ -38,6 +38,21 @@ def _reversing_legs(original: Transaction) -> list[Leg]:
     ]
 
 
+async def _original(connection: AsyncConnection, transaction_id: uuid.UUID) -> Transaction:
+    found = await journal.load_transactions(connection, transaction.c.id == transaction_id)
+    if not found:
+        raise TransactionNotFound(f"no transaction {transaction_id}")
+    return found[0]
+
+
+def _reversed_before(transaction_id: uuid.UUID) -> sa.Select[tuple[uuid.UUID]]:
+    return sa.select(transaction.c.id).where(
+        transaction.c.related_id == transaction_id,
+        transaction.c.kind == "reversal",
+        transaction.c.status == "committed",
+    )
+
+
 async def reverse(
     session: AsyncSession,
     client_id: str,
@@ -50,10 +65,7 @@ async def reverse(
     check_client_id(client_id)
     check_annotations(reference, details)
     connection = await session.connection()
-    found = await journal.load_transactions(connection, transaction.c.id == transaction_id)
-    if not found:
-        raise TransactionNotFound(f"no transaction {transaction_id}")
-    original = found[0]
+    original = await _original(connection, transaction_id)
     request = {"kind": "reversal", "related_id": transaction_id}
     request |= {"reference": reference, "details": details}
     draft = Draft(new_id(), client_id, fingerprint(request), "reversal", original.currency)
@@ -63,18 +75,14 @@ async def reverse(
     def taken() -> Refusal:
         return AlreadyReversed(f"transaction {transaction_id} was already reversed")
 
-    reversed_before = sa.select(transaction.c.id).where(
-        transaction.c.related_id == transaction_id,
-        transaction.c.kind == "reversal",
-        transaction.c.status == "committed",
-    )
-    if await connection.scalar(reversed_before) is not None:
+    if await connection.scalar(_reversed_before(transaction_id)) is not None:
         return await journal.refuse(connection, draft, taken())
 
     async def explain(connection: AsyncConnection, refusal: Refusal) -> Refusal:
         # A concurrent reversal that committed while this one waited for its locks has moved
         # the money back already; say so rather than "insufficient balance".
-        return taken() if await connection.scalar(reversed_before) is not None else refusal
+        reversed_now = await connection.scalar(_reversed_before(transaction_id))
+        return refusal if reversed_now is None else taken()
 
     accounts = await get_accounts_by_id(session, {leg.account_id for leg in draft.legs})
     return await engine.execute(connection, draft, accounts, on_taken=taken, explain=explain)
