@@ -54,6 +54,15 @@ Hot accounts and ``ledger_balance_delta``
     ledger locks account rows ``FOR NO KEY UPDATE`` only, so the foreign-key checks of new legs
     (``FOR KEY SHARE``) never wait for them.
 
+Concurrency
+    A posting locks the account rows it changes in account-id order (on PostgreSQL everything a
+    posting writes is one statement, see ``ledger.posting.writes``), so postings do not deadlock
+    one another. The posting functions never commit; ``ledger.retry.run_transaction`` runs a whole
+    unit of work with bounded retries on deadlocks, serialization failures and lost connections,
+    safe because a client id replays instead of posting twice. ``ledger.batching.GroupCommitter``
+    commits requests that pile up on one hot, limited account (every hold on one big voucher)
+    together, so they share its row lock and one WAL flush.
+
 Tamper evidence (``content_hash``, ``checkpoint_seq``, ``ledger_checkpoint``)
     Each header stores the SHA-256 of its canonical content, legs included. A worker job seals
     newly committed transactions (those with ``checkpoint_seq IS NULL``, found through a partial
