@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.staticfiles import StaticFiles
 
+import voucher_service.accounting.problems  # noqa: F401  (maps ledger errors before handlers)
 from voucher_service import __version__
 from voucher_service.audit.router import router as audit_router
 from voucher_service.audit.service import AuditFlushMiddleware

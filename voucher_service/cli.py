@@ -1,4 +1,4 @@
-"""``voucher-service``: serve, worker, migrate, keys, create-admin, audit verify.
+"""``voucher-service``: serve, worker, migrate, keys, create-admin, audit verify, ledger verify.
 
 Start-up problems (bad settings, unreachable database, a database at another migration) print
 one clear line and exit non-zero instead of a traceback.
@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from voucher_service import migrations
+from voucher_service.accounting.cli import app as ledger_app
 from voucher_service.db import Database, create_engine
 from voucher_service.keys.service import KeyRing
 from voucher_service.logs import configure_logging
@@ -28,6 +29,7 @@ keys_app = typer.Typer(help="Service signing keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(ledger_app, name="ledger")
 
 AUTHORITY_ROLES = ["sysadmin", "program_admin", "reviewer", "finance", "auditor"]
 

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+import ledger.models  # noqa: F401
 import providers.callbacks.models
 import providers.clients.models
 import providers.webhooks.models  # noqa: F401

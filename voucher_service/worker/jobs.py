@@ -1,5 +1,6 @@
 """Imports every module that registers worker jobs, so a worker knows them all."""
 
+import voucher_service.accounting.jobs
 import voucher_service.audit.jobs
 import voucher_service.auth.jobs
 import voucher_service.webhooks.jobs
