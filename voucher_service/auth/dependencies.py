@@ -92,7 +92,7 @@ async def get_principal(
     statement, and the provider rate limit that follows must be able to write.
     """
     if request.url.path.startswith(BROWSER_PATH_PREFIX):
-        return await _browser_principal(request)
+        return await browser_principal(request)
     token = _bearer(authorization)
     if token is None:
         raise InvalidToken()
@@ -111,7 +111,7 @@ async def get_principal(
         raise
 
 
-async def _browser_principal(request: Request) -> Principal:
+async def browser_principal(request: Request) -> Principal:
     """The user of the portal session in the cookie, checked exactly like a token's user."""
     token = request.cookies.get(BROWSER_COOKIE)
     if not token:
@@ -134,6 +134,7 @@ async def _browser_principal(request: Request) -> Principal:
         assert principal.session_id is not None  # noqa: S101 - a user's principal has one
         async with database.unit_of_work() as session:
             await sessions.touch_browser_session(session, principal.session_id)
+    request.state.principal = principal  # the portal's navigation shows who is signed in
     return principal
 
 

@@ -12,17 +12,15 @@ from voucher_service.auth.dependencies import (
     CurrentUser,
     EnterpriseOwner,
     SysAdmin,
-    requires_roles,
 )
 from voucher_service.auth.errors import NotFound
-from voucher_service.auth.principal import Principal
 from voucher_service.dependencies import SessionDep, SettingsDep
 from voucher_service.kit.pagination import Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
 from voucher_service.organisations.models import Organisation
 from voucher_service.users import repository
 from voucher_service.users import service as users
-from voucher_service.users.dependencies import MemberOfMyEnterprise, UserForAdmin
+from voucher_service.users.dependencies import MemberOfMyEnterprise, UserForAdmin, UserReader
 from voucher_service.users.models import Role, User, UserStatus
 from voucher_service.users.schemas import (
     Member,
@@ -112,7 +110,7 @@ async def reactivate_member(
 
 @router.get("/v1/admin/users", summary="List users", responses=AUTH)
 async def list_users(
-    _principal: Annotated[Principal, requires_roles(Role.sysadmin, Role.auditor)],
+    _principal: UserReader,
     session: SessionDep,
     page: PageParamsDep,
     organisation_id: Annotated[uuid.UUID | None, Query()] = None,
