@@ -30,8 +30,8 @@ from voucher_service.kit.problems import install_problem_handlers
 from voucher_service.metrics.router import router as metrics_router
 from voucher_service.organisations.router import router as organisations_router
 from voucher_service.portal import flash
-from voucher_service.portal.router import PortalErrorPages
 from voucher_service.portal.router import ROUTERS as PORTAL_ROUTERS
+from voucher_service.portal.router import PortalErrorPages
 from voucher_service.portal.security import PortalSecurityHeadersMiddleware
 from voucher_service.portal.templating import PORTAL_STATIC
 from voucher_service.settings import Settings

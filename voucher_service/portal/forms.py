@@ -52,6 +52,7 @@ class Form:
     values: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     problem: str | None = None
+    prefix: str = "f"  # of its inputs' ids, unique when a page has two forms with one field
 
     @property
     def invalid(self) -> bool:

@@ -37,6 +37,7 @@ from voucher_service.users.schemas import UserCreate
 
 router = portal_router("/authority/organisations")
 ORGANISATIONS = "/portal/authority/organisations"
+NEW_PREFIX = "new"  # the registration form's ids, apart from the filter form's
 Text = Annotated[str, Query(max_length=100)]
 
 
@@ -91,7 +92,7 @@ async def organisation_list(
 ) -> Response:
     """Every organisation, newest first, filtered by kind, state or credit code."""
     form = Form({"kind": kind, "status": status, "credit_code": credit_code})
-    return await _list_page(request, session, form, Form(), cursor)
+    return await _list_page(request, session, form, Form(prefix=NEW_PREFIX), cursor)
 
 
 @router.post("")
@@ -100,6 +101,7 @@ async def register_organisation(
 ) -> Response:
     """Register an organisation of any kind (``POST /v1/admin/organisations``)."""
     new, language = await forms.read(request), portal_language(request)
+    new.prefix = NEW_PREFIX
     data = {name: value or None for name, value in new.values.items()}
     data["allow_legacy_credit_code"] = new.values.get("allow_legacy_credit_code") == "true"
     body = forms.validate(new, OrganisationCreate, data, language)
