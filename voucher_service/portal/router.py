@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -90,14 +90,18 @@ class PortalErrorPages:
 
     def sign_in(self, request: Request) -> Response:
         """No session (or an ended one): to the sign-in page, and back here after it."""
-        query: dict[str, str] = {}
-        if request.method == "GET":
-            query["next"] = request.url.path + (
-                f"?{request.url.query}" if request.url.query else ""
-            )
+        query = {"next": self.return_to(request)}
         if request.cookies.get(BROWSER_COOKIE):
             query["ended"] = "true"
-        target = "/portal/login" + (f"?{urlencode(query)}" if query else "")
-        response = RedirectResponse(target, status_code=303)
+        response = RedirectResponse(f"/portal/login?{urlencode(query)}", status_code=303)
         clear_session_cookie(response)
         return response
+
+    @staticmethod
+    def return_to(request: Request) -> str:
+        """Where to go after signing in: this page, or for a form the page it was sent from."""
+        if request.method == "GET":
+            query = f"?{request.url.query}" if request.url.query else ""
+            return safe_next(request.url.path + query)
+        referer = urlsplit(request.headers.get("referer") or "")
+        return safe_next(referer.path if referer.netloc == request.url.netloc else None)
