@@ -87,6 +87,8 @@ async def read(request: Request, *, lists: tuple[str, ...] = ()) -> Form:
 def message_for(language: Language, error: ErrorDetails) -> str:
     """A visitor's message for one pydantic error."""
     kind = error["type"]
+    if kind == "string_too_short" and not error.get("input"):
+        kind = "missing"  # an empty field is a missing value to the person filling it in
     if kind == "string_pattern_mismatch" and "@" in str(error.get("ctx", {}).get("pattern", "")):
         return translate(language, EMAIL_MESSAGE)
     if kind == "value_error":

@@ -16,8 +16,8 @@ def portal_router(area: str = "") -> APIRouter:
     )
 
 
-def safe_next(target: str | None) -> str:
-    """Only ever redirect within the portal (no open redirect)."""
+def safe_next(target: str | None, default: str = PREFIX + "/") -> str:
+    """Only ever redirect within the portal (no open redirect); ``default`` otherwise."""
     if target and target.startswith(PREFIX) and not target.startswith("//") and "\\" not in target:
         return target
-    return PREFIX + "/"
+    return default

@@ -95,8 +95,8 @@ async def login(
         form.problem = forms.problem_message(language, outcome.refusal or InvalidCredentials())
         return _login_page(request, form, status=422)
     csrf.renew(request)
-    target = form.values.get("next") or home_for_role(user.role)
-    response = redirect(request, safe_next(target))
+    target = safe_next(form.values.get("next"), default=home_for_role(user.role))
+    response = redirect(request, target)
     set_session_cookie(response, outcome.browser)
     return response
 
