@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import http.server
+import queue
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -51,8 +53,8 @@ pytestmark = pytest.mark.skipif(
 
 
 def in_thread(function: Callable[..., T], *args: Any) -> T:
-    """Call ``function`` in a thread of its own: Playwright's sync API keeps an event loop
-    running in the test thread, so ``asyncio.run`` (ours, Alembic's) must run elsewhere."""
+    """Call ``function`` in a thread of its own, clear of any event loop in the caller's thread
+    (set-up code and Alembic call ``asyncio.run``)."""
     result: list[T] = []
     errors: list[BaseException] = []
 
@@ -150,35 +152,84 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, receiver: str) -> Iter
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """One headless Chromium for the session (each test gets its own context)."""
-    from playwright.sync_api import sync_playwright
+class BrowserThread:
+    """One headless Chromium for the whole session, owned by a thread of its own.
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS
-        )
-        yield chromium
-        chromium.close()
+    Playwright's sync API runs an event loop in the thread that uses it; in pytest's own thread
+    that loop would break every async test that runs after it. So the browser lives here, and
+    each journey runs here, in a fresh context (no cookies), its failures re-raised in the test.
+    """
+
+    def __init__(self) -> None:
+        self.jobs: queue.Queue[tuple[Callable[[Any], Any], Future[Any]] | None] = queue.Queue()
+        self.started: Future[None] = Future()
+        self.thread = threading.Thread(target=self._serve, name="chromium", daemon=True)
+        self.thread.start()
+        self.started.result(timeout=60)
+
+    def _serve(self) -> None:
+        from playwright.sync_api import sync_playwright
+
+        try:
+            with sync_playwright() as playwright:
+                chromium = playwright.chromium.launch(
+                    executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS
+                )
+                self.started.set_result(None)
+                while (job := self.jobs.get()) is not None:
+                    work, outcome = job
+                    try:
+                        outcome.set_result(work(chromium))
+                    except BaseException as exc:  # re-raised in the test's thread
+                        outcome.set_exception(exc)
+                chromium.close()
+        except BaseException as exc:
+            if not self.started.done():
+                self.started.set_exception(exc)
+
+    def run(self, work: Callable[[Any], T], timeout: float = 180) -> T:
+        outcome: Future[T] = Future()
+        self.jobs.put((work, outcome))
+        return outcome.result(timeout=timeout)
+
+    def close(self) -> None:
+        self.jobs.put(None)
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[BrowserThread]:
+    browser = BrowserThread()
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def journey(
+    chromium: BrowserThread, live_server: LiveServer
+) -> Callable[[Callable[[Any], None]], None]:
+    """Run ``steps(page)`` in the browser: a fresh context in Simplified Chinese, desktop size."""
+
+    def run(steps: Callable[[Any], None]) -> None:
+        def in_browser(browser: Any) -> None:
+            context = browser.new_context(
+                base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 860}
+            )
+            context.set_default_timeout(10_000)
+            try:
+                steps(context.new_page())
+            finally:
+                context.close()
+
+        chromium.run(in_browser)
+
+    return run
 
 
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
-
-
-@pytest.fixture
-def page(live_server: LiveServer, browser: object) -> Iterator[object]:
-    """A fresh browser context (no cookies) in Simplified Chinese, on a desktop-sized window."""
-    context = browser.new_context(  # type: ignore[attr-defined]
-        base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 860}
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
 
 
 def shoot(page: object, screenshots: Path, name: str) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.skipif(
     "(.ci/run does) to run the browser tests",
 )
 NEW_PASSWORD = "Lantern-Harbour-58"
+Journey = Callable[[Callable[[Any], None]], None]
 _serial = itertools.count(1)
 
 
@@ -46,8 +48,12 @@ def shown_secret(page: Any) -> str:
 
 
 def test_startup_registers_signs_in_and_invites_a_member(
-    page: Any, live_server: LiveServer, screenshots: Path
+    journey: Journey, live_server: LiveServer, screenshots: Path
 ) -> None:
+    journey(lambda page: startup_steps(page, live_server, screenshots))
+
+
+def startup_steps(page: Any, live_server: LiveServer, screenshots: Path) -> None:
     n = next(_serial)
     page.goto("/portal/")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
@@ -123,10 +129,14 @@ def _provider_operator(live_server: LiveServer, n: int) -> str:
 
 
 def test_provider_operator_creates_credentials_and_sets_a_webhook(
-    page: Any, live_server: LiveServer, screenshots: Path
+    journey: Journey, live_server: LiveServer, screenshots: Path
 ) -> None:
-    n = next(_serial)
-    sign_in(page, _provider_operator(live_server, n))
+    email = _provider_operator(live_server, next(_serial))
+    journey(lambda page: provider_steps(page, live_server, screenshots, email))
+
+
+def provider_steps(page: Any, live_server: LiveServer, screenshots: Path, email: str) -> None:
+    sign_in(page, email)
     page.wait_for_url(re.compile(r"/portal/provider$"))
     open_nav(page, "API 凭据")
     page.get_by_label("凭据名称").fill("计费系统（生产环境）")
@@ -158,8 +168,12 @@ def test_provider_operator_creates_credentials_and_sets_a_webhook(
 
 
 def test_sysadmin_resets_a_password_and_reads_the_audit_log(
-    page: Any, live_server: LiveServer, screenshots: Path
+    journey: Journey, live_server: LiveServer, screenshots: Path
 ) -> None:
+    journey(lambda page: sysadmin_steps(page, live_server, screenshots))
+
+
+def sysadmin_steps(page: Any, live_server: LiveServer, screenshots: Path) -> None:
     n = next(_serial)
     sign_in(page, SYSADMIN_EMAIL)
     page.wait_for_url(re.compile(r"/portal/authority$"))

@@ -38,6 +38,7 @@ class NavItem:
     href: str
     label: str  # a catalogue message, translated where shown
     roles: frozenset[str]
+    summary: str = ""  # what the page is for (dashboard cards), a catalogue message
 
 
 def _items() -> list[NavItem]:
@@ -51,10 +52,30 @@ def _items() -> list[NavItem]:
             "/portal/provider/webhook/deliveries", N_("Delivery log"), roles_of(ProviderOperator)
         ),
         NavItem("/portal/authority", N_("Dashboard"), roles_of(AuthorityUser)),
-        NavItem("/portal/authority/users", N_("Users"), roles_of(UserReader)),
-        NavItem("/portal/authority/organisations", N_("Organisations"), roles_of(AuthorityUser)),
-        NavItem("/portal/authority/webhooks", N_("Webhook delivery"), roles_of(DeliveryReader)),
-        NavItem("/portal/authority/audit", N_("Audit log"), roles_of(AuditReader)),
+        NavItem(
+            "/portal/authority/users",
+            N_("Users"),
+            roles_of(UserReader),
+            N_("Every account: find, suspend, reactivate, reset a password."),
+        ),
+        NavItem(
+            "/portal/authority/organisations",
+            N_("Organisations"),
+            roles_of(AuthorityUser),
+            N_("Enterprises, providers and the authority; register providers, add their users."),
+        ),
+        NavItem(
+            "/portal/authority/webhooks",
+            N_("Webhook delivery"),
+            roles_of(DeliveryReader),
+            N_("Whether providers receive our callbacks; dead letters and replay."),
+        ),
+        NavItem(
+            "/portal/authority/audit",
+            N_("Audit log"),
+            roles_of(AuditReader),
+            N_("Who did what and when, with filters and CSV export."),
+        ),
     ]
 
 
