@@ -232,8 +232,38 @@ def screenshots() -> Path:
     return SCREENSHOTS
 
 
+ACCESSIBILITY_PROBLEMS = """() => {
+  const problems = [];
+  const controls = document.querySelectorAll(
+    "input:not([type=hidden]), select, textarea");
+  for (const control of controls) {
+    if (!control.labels.length && !control.getAttribute("aria-label"))
+      problems.push("no label: " + (control.name || control.id));
+    for (const id of (control.getAttribute("aria-describedby") || "").split(" "))
+      if (id && !document.getElementById(id)) problems.push("describedby missing: " + id);
+  }
+  const ids = [...document.querySelectorAll("[id]")].map((e) => e.id);
+  for (const id of new Set(ids.filter((id, i) => ids.indexOf(id) !== i)))
+    problems.push("duplicate id: " + id);
+  let level = 0;
+  for (const heading of document.querySelectorAll("main h1, main h2, main h3, main h4")) {
+    const next = Number(heading.tagName[1]);
+    if (next > level + 1) problems.push("heading skips a level: " + heading.textContent.trim());
+    level = next;
+  }
+  if (document.querySelectorAll("main h1").length !== 1) problems.push("not one h1");
+  return problems;
+}"""
+
+
 def shoot(page: object, screenshots: Path, name: str) -> Path:
-    """Save a full-page screenshot of what the browser shows now."""
+    """Check the page's accessibility basics, then save a full-page screenshot of it.
+
+    Every form control has a label, every aria-describedby points at something, ids are
+    unique, headings start at one h1 and never skip a level.
+    """
+    problems = page.evaluate(ACCESSIBILITY_PROBLEMS)  # type: ignore[attr-defined]
+    assert problems == [], f"{name}: {problems}"
     path = screenshots / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
