@@ -183,3 +183,18 @@ async def test_a_sysadmin_cannot_suspend_themselves(
     )
     assert response.status_code == 422
     assert "不能暂停自己的账户" in response.text
+
+
+async def test_a_suspension_without_a_reason_is_explained_on_the_members_page(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    owner = await create_user(session, role=Role.owner)
+    organisation = await read(
+        session, select(Organisation).where(col(Organisation.id) == owner.organisation_id)
+    )
+    member = await create_user(session, organisation=organisation, role=Role.member)
+    browser = await sign_in(app, client, session, owner)
+    response = await browser.post(f"/portal/enterprise/members/{member.id}/suspend", {"reason": ""})
+    assert response.status_code == 422
+    assert f"{member.email}: 请填写此项" in response.text
+    assert 'href="#f-reason"' not in response.text  # no link to a field that is not there

@@ -131,6 +131,8 @@ async def suspend(
     form, language = await forms.read(request), portal_language(request)
     body = forms.validate(form, Reason, form.values, language)
     if body is None:
+        # The reason is typed in the member's row, not in the invitation form below.
+        form = Form(problem=f"{member.email}: {form.errors.get('reason', '')}")
         return await _members_page(request, session, principal, form, status=422)
     try:
         await forms.attempt(
