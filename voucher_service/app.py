@@ -29,8 +29,9 @@ from voucher_service.kit.middleware import BodySizeLimitMiddleware, RequestConte
 from voucher_service.kit.problems import install_problem_handlers
 from voucher_service.metrics.router import router as metrics_router
 from voucher_service.organisations.router import router as organisations_router
+from voucher_service.portal import flash
+from voucher_service.portal.router import ROUTERS as PORTAL_ROUTERS
 from voucher_service.portal.router import PortalErrorPages
-from voucher_service.portal.router import router as portal_router
 from voucher_service.portal.security import PortalSecurityHeadersMiddleware
 from voucher_service.portal.templating import PORTAL_STATIC
 from voucher_service.settings import Settings
@@ -89,7 +90,6 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     app.state.database = database
     app.state.keyring = keyring
     server_secret = load_or_create_secret(settings.secret_path)
-    app.state.csrf_key = derive_key(server_secret, "portal-csrf")
     app.state.client_secret_pepper = load_pepper(settings, server_secret)
     install_problem_handlers(app)
     # Innermost: writes the audit events a request recorded "separately" once it is over.
@@ -112,16 +112,19 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         app.include_router(router)
     app.include_router(metrics_router)
     install_webhook_docs(app)
-    mount_portal(app)
+    mount_portal(app, server_secret)
     return app
 
 
-def mount_portal(app: FastAPI) -> None:
+def mount_portal(app: FastAPI, server_secret: bytes) -> None:
     """The server-rendered portal under /portal, with its static files and error pages."""
+    app.state.csrf_key = derive_key(server_secret, "portal-csrf")
+    app.state.flash_box = flash.box_for(server_secret)
     app.state.html_error_pages = PortalErrorPages()
     app.add_middleware(PortalSecurityHeadersMiddleware)
     app.mount("/portal/static", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
-    app.include_router(portal_router)
+    for router in PORTAL_ROUTERS:
+        app.include_router(router)
 
 
 def create_app_from_env() -> FastAPI:

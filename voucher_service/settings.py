@@ -76,6 +76,18 @@ class Settings(BaseSettings):
     access_token_seconds: int = Field(default=600, ge=60, le=3600)
     refresh_token_seconds: int = Field(default=8 * 3600, ge=300, le=30 * 86400)
     session_max_seconds: int = Field(default=7 * 86400, ge=3600, le=90 * 86400)
+    portal_session_idle_seconds: int = Field(
+        default=30 * 60,
+        ge=60,
+        le=86400,
+        description="a portal (browser) session ends after this long without a request",
+    )
+    portal_session_max_seconds: int = Field(
+        default=12 * 3600,
+        ge=600,
+        le=30 * 86400,
+        description="a portal session ends this long after sign-in, however active",
+    )
     client_token_seconds: int = Field(default=600, ge=60, le=3600)
     client_secret_rotation_grace_seconds: int = Field(default=86400, ge=0, le=30 * 86400)
     client_assertion_max_seconds: int = Field(default=300, ge=30, le=3600)

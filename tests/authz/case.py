@@ -31,6 +31,7 @@ class RouteCase:
     ok: frozenset[int] = field(default_factory=lambda: frozenset({200, 201, 204}))
     params: dict[str, str] = field(default_factory=dict)  # path parameters when no target
     asset: str = "swagger-ui.css"  # what to fetch under a MOUNT
+    portal: bool = False  # tried as a browser: session cookie, CSRF token (portal_cases.py)
 
     @property
     def key(self) -> tuple[str, str]:

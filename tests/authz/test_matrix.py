@@ -8,6 +8,7 @@ from fastapi import FastAPI, routing
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import Mount
 
+from tests.authz import portal_cases
 from tests.authz.matrix import ROUTES, RouteCase
 from tests.authz.world import Actor, World, build_world
 from voucher_service.organisations.models import Organisation
@@ -58,6 +59,8 @@ async def attempt(
     body = await case.json(world, actor) if case.json else None
     form = await case.form(world, actor) if case.form else None
     query = await case.query(world, actor) if case.query else None
+    if case.portal:
+        return await portal_cases.attempt(world, case, actor, url, form, query)
     if case.method == "MOUNT":
         return await world.client.get(f"{url}/{case.asset}", headers=actor.headers)
     return await world.client.request(
@@ -83,7 +86,9 @@ async def test_authorisation(
         for owner in targets(world, case):
             response = await attempt(world, case, actor, owner)
             allowed = case.allow(actor, owner)
-            if allowed:
+            if case.portal:
+                ok = portal_cases.verdict(case, actor, response, allowed)
+            elif allowed:
                 ok = response.status_code in case.ok or (
                     case.method == "MOUNT" and response.status_code == 200
                 )

@@ -9,6 +9,7 @@ target factories (see ``matrix.py``), not by changing the cast.
 from __future__ import annotations
 
 import itertools
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,7 @@ class Actor:
     is_client: bool = False
     organisation: Organisation | None = None
     headers: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    user_id: uuid.UUID | None = field(default=None, compare=False)  # a person's, for the portal
 
     @property
     def is_user(self) -> bool:
@@ -80,7 +82,7 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient, session: AsyncSes
         for role in sorted(roles):
             user = await create_user(session, organisation=home, role=role)
             headers = await auth_headers(app, session, user)
-            actors.append(Actor(f"{kind}:{role}", kind, role, False, home, headers))
+            actors.append(Actor(f"{kind}:{role}", kind, role, False, home, headers, user.id))
     provider = organisations[(OrganisationKind.provider, "A")]
     issued = await create_provider_client(app, session, organisation=provider)
     headers = bearer(await client_token(client, issued))

@@ -12,7 +12,7 @@ from starlette.requests import Request
 
 from voucher_service.portal import csrf
 from voucher_service.portal.i18n import LOCALE_DIR
-from voucher_service.portal.router import safe_next
+from voucher_service.portal.routing import safe_next
 from voucher_service.portal.templating import local_time, yuan
 
 ROOT = Path(__file__).resolve().parents[2]

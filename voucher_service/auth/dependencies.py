@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -19,10 +20,23 @@ from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword
 from fastapi.security import OAuth2
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.sqltypes import utcnow
 from voucher_service.audit import service as audit
 from voucher_service.audit.service import AuditActor, Outcome, Target
-from voucher_service.auth.errors import AccountSuspended, Forbidden, InvalidToken, NotFound
-from voucher_service.auth.principal import Principal, load_client_principal, load_user_principal
+from voucher_service.auth import sessions
+from voucher_service.auth.errors import (
+    AccountSuspended,
+    Forbidden,
+    InvalidToken,
+    NotFound,
+    SessionRequired,
+)
+from voucher_service.auth.principal import (
+    Principal,
+    load_browser_principal,
+    load_client_principal,
+    load_user_principal,
+)
 from voucher_service.auth.tokens import TokenRejected, decode_access_token
 from voucher_service.dependencies import get_database, get_keyring, get_settings
 from voucher_service.kit.context import current_client_address
@@ -58,6 +72,16 @@ async def _refuse(request: Request, actor: AuditActor | Principal, reason: str, 
     )
 
 
+#: Under this prefix (the portal) the caller is the browser session named by the cookie below,
+#: never a bearer token; everywhere else it is the bearer token, never a cookie. So a cookie can
+#: never carry a cross-site request into the API, and every dependency below serves both.
+BROWSER_PATH_PREFIX = "/portal"
+#: ``__Host-``: the browser accepts it only Secure, for the whole host, from the host itself.
+BROWSER_COOKIE = "__Host-vs_session"
+#: A portal session's last request is written at most this often (a write per page is waste).
+TOUCH_EVERY = timedelta(seconds=60)
+
+
 async def get_principal(
     request: Request, authorization: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
@@ -67,6 +91,8 @@ async def get_principal(
     begins: on SQLite a writing request holds the database's write lock from its first
     statement, and the provider rate limit that follows must be able to write.
     """
+    if request.url.path.startswith(BROWSER_PATH_PREFIX):
+        return await browser_principal(request)
     token = _bearer(authorization)
     if token is None:
         raise InvalidToken()
@@ -83,6 +109,33 @@ async def get_principal(
         actor = AuditActor(claims.kind, claims.subject, organisation_id=claims.organisation_id)
         await _refuse(request, actor, "account_suspended")
         raise
+
+
+async def browser_principal(request: Request) -> Principal:
+    """The user of the portal session in the cookie, checked exactly like a token's user."""
+    token = request.cookies.get(BROWSER_COOKIE)
+    if not token:
+        raise SessionRequired()
+    database = get_database(request)
+    idle = get_settings(request).portal_session_idle_seconds
+    try:
+        async with database.unit_of_work(readonly=True) as session:
+            state = await load_browser_principal(session, token, idle_seconds=idle)
+    except TokenRejected as exc:
+        await _refuse(
+            request, AuditActor.anonymous(exc.subject), exc.reason, action="auth.session.rejected"
+        )
+        raise SessionRequired() from exc
+    except AccountSuspended as exc:
+        await _refuse(request, AuditActor("user", exc.subject), "account_suspended")
+        raise
+    principal = state.principal
+    if state.last_seen_at is None or utcnow() - state.last_seen_at >= TOUCH_EVERY:
+        assert principal.session_id is not None  # noqa: S101 - a user's principal has one
+        async with database.unit_of_work() as session:
+            await sessions.touch_browser_session(session, principal.session_id)
+    request.state.principal = principal  # the portal's navigation shows who is signed in
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -6,6 +6,8 @@ object exists. The audit trail records the precise reason instead.
 
 from __future__ import annotations
 
+import uuid
+
 from voucher_service.kit.problems import ProblemError
 
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
@@ -87,6 +89,25 @@ class AccountSuspended(ProblemError):
     code = "account_suspended"
     title = "Account suspended"
     title_zh = "账户已暂停"
+
+    #: The user refused, for the audit trail (never part of the response).
+    subject: uuid.UUID | None = None
+
+
+class SessionRequired(ProblemError):
+    """No portal session, or one that has ended: the portal sends the browser to sign in."""
+
+    status = 401
+    code = "session_required"
+    title = "Please sign in"
+    title_zh = "请先登录"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Sign in to continue; a session ends at sign-out, after a period without use, or "
+            "when the password changes.",
+            detail_zh="请登录后继续；退出登录、长时间未操作或修改密码后会话即结束。",
+        )
 
 
 class Forbidden(ProblemError):

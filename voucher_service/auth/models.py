@@ -3,6 +3,10 @@
 A session starts at a password login and ends at logout, password change, suspension or its
 absolute lifetime. Access tokens name their session (``sid``), so ending it stops them at once.
 Refresh tokens rotate on every use; presenting a used one again ends the session (theft).
+
+A portal (browser) session is the same row with ``browser_token_hash`` set: the browser holds
+the opaque token in a cookie, and it has no refresh tokens. It also ends after
+``portal_session_idle_seconds`` without a request (``last_seen_at``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ class AuthSession(IdModel, table=True):
     revoked_reason: str | None = Field(default=None, max_length=40)
     address: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=300)
+    # SHA-256 of the portal cookie's 256-bit random token; None for an API session.
+    browser_token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    last_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class RefreshToken(IdModel, table=True):

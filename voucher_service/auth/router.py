@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from voucher_service.audit.service import AuditActor
 from voucher_service.auth import service
 from voucher_service.auth.dependencies import CurrentUser
+from voucher_service.auth.limits import AddressLimited, client_address, limit_account
+from voucher_service.auth.registration import register_enterprise
 from voucher_service.auth.schemas import (
     PasswordChange,
     PasswordTokenUse,
@@ -21,39 +22,12 @@ from voucher_service.auth.schemas import (
 )
 from voucher_service.auth.service import AuthOutcome
 from voucher_service.dependencies import DatabaseDep, KeyRingDep, SessionDep, SettingsDep
-from voucher_service.kit.context import current_client_address
 from voucher_service.kit.problems import problem_responses
 from voucher_service.organisations import service as organisations
-from voucher_service.organisations.models import OrganisationKind
 from voucher_service.organisations.schemas import OrganisationPublic
-from voucher_service.ratelimit import service as ratelimit
-from voucher_service.settings import Settings
-from voucher_service.users import service as users
-from voucher_service.users.models import Role
 from voucher_service.users.schemas import UserSelf
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
-
-
-def _address() -> str:
-    return current_client_address.get() or "unknown"
-
-
-async def limit_by_address(database: DatabaseDep, settings: SettingsDep) -> None:
-    """Per-address limit shared by the unauthenticated auth endpoints."""
-    await ratelimit.check(
-        database,
-        [
-            ratelimit.Limit(
-                ratelimit.key_for("login", "address", _address()),
-                settings.rate_limit_login_per_address,
-            )
-        ],
-        window_seconds=settings.rate_limit_window_seconds,
-    )
-
-
-AddressLimited = Depends(limit_by_address)
 
 
 def _tokens(outcome: AuthOutcome) -> TokenResponse:
@@ -61,15 +35,6 @@ def _tokens(outcome: AuthOutcome) -> TokenResponse:
         raise outcome.refusal
     assert outcome.tokens is not None  # noqa: S101 - an outcome has one or the other
     return TokenResponse(**vars(outcome.tokens))
-
-
-async def _limit_account(database: DatabaseDep, settings: Settings, email: str) -> None:
-    key = ratelimit.key_for("login", "account", users.normalise_email(email))
-    await ratelimit.check(
-        database,
-        [ratelimit.Limit(key, settings.rate_limit_login_per_account)],
-        window_seconds=settings.rate_limit_window_seconds,
-    )
 
 
 @router.post(
@@ -85,7 +50,7 @@ async def token(
     settings: SettingsDep,
     keyring: KeyRingDep,
 ) -> TokenResponse:
-    await _limit_account(database, settings, form.username)
+    await limit_account(database, settings, form.username)
     async with database.unit_of_work() as session:
         outcome = await service.login(
             session,
@@ -93,8 +58,7 @@ async def token(
             keyring,
             email=form.username,
             password=form.password,
-            address=_address(),
-            user_agent=request.headers.get("user-agent"),
+            client=service.Client(client_address(), request.headers.get("user-agent")),
         )
     return _tokens(outcome)
 
@@ -142,7 +106,7 @@ async def change_password(
     settings: SettingsDep,
     keyring: KeyRingDep,
 ) -> TokenResponse:
-    await _limit_account(database, settings, principal.label)
+    await limit_account(database, settings, principal.label)
     async with database.unit_of_work() as session:
         outcome = await service.change_password(
             session,
@@ -182,28 +146,7 @@ async def use_password_token(
     responses=problem_responses(409, 422, 429),
 )
 async def register(body: Registration, session: SessionDep, settings: SettingsDep) -> Registered:
-    details = body.organisation
-    organisation = await organisations.create_organisation(
-        session,
-        kind=OrganisationKind.enterprise,
-        name=details.name,
-        actor=AuditActor.anonymous(body.owner.email),
-        credit_code=details.credit_code,
-        founded_on=details.founded_on,
-        size=details.size,
-        industry=details.industry,
-        contact_email=details.contact_email,
-    )
-    user = await users.create_user(
-        session,
-        settings,
-        organisation=organisation,
-        email=body.owner.email,
-        name=body.owner.name,
-        role=Role.owner,
-        password=body.owner.password,
-        actor=AuditActor.anonymous(body.owner.email),
-    )
+    organisation, user = await register_enterprise(session, settings, body)
     startup = organisations.is_startup(
         organisation, on=date.today(), max_age_years=settings.startup_max_age_years
     )

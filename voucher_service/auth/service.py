@@ -7,6 +7,7 @@ refresh token's revoked session); the router raises the refusal after the commit
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -44,10 +45,20 @@ class TokenPair:
 
 @dataclass(frozen=True)
 class AuthOutcome:
-    """Tokens, or the problem to raise once the unit of work has committed."""
+    """Tokens (or a portal session), or the problem to raise once the unit of work committed."""
 
     tokens: TokenPair | None = None
     refusal: ProblemError | None = None
+    browser: sessions.BrowserGrant | None = None
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a login comes from; ``browser`` asks for a portal session instead of tokens."""
+
+    address: str | None = None
+    user_agent: str | None = None
+    browser: bool = False
 
 
 def user_actor(user: User, organisation: Organisation | None = None) -> AuditActor:
@@ -97,10 +108,12 @@ async def login(
     *,
     email: str,
     password: str,
-    address: str | None = None,
-    user_agent: str | None = None,
+    client: Client | None = None,
 ) -> AuthOutcome:
-    """Check a password login; lock the account for a growing delay after repeated failures."""
+    """Check a password login; lock the account for a growing delay after repeated failures.
+
+    The API gets tokens; the portal (``client.browser``) a browser session, by the same rules.
+    """
     user = await users.get_by_email(session, email)
     locked = bool(user and user.locked_until and user.locked_until > utcnow())
     # A locked or unknown account is still checked against a (dummy) hash: equal timing.
@@ -128,11 +141,7 @@ async def login(
     if user.password_hash and passwords.needs_rehash(settings, user.password_hash):
         # The parameters were raised since this hash was made, and the password is at hand.
         user.password_hash = await passwords.hash_password(settings, password)
-    return AuthOutcome(
-        tokens=await _login_succeeded(
-            session, settings, keyring, user, address=address, user_agent=user_agent
-        )
-    )
+    return await _login_succeeded(session, settings, keyring, user, client or Client())
 
 
 async def _login_failed(session: AsyncSession, email: str, user: User | None, reason: str) -> None:
@@ -147,25 +156,30 @@ async def _login_failed(session: AsyncSession, email: str, user: User | None, re
 
 
 async def _login_succeeded(
-    session: AsyncSession,
-    settings: Settings,
-    keyring: KeyRing,
-    user: User,
-    *,
-    address: str | None,
-    user_agent: str | None,
-) -> TokenPair:
+    session: AsyncSession, settings: Settings, keyring: KeyRing, user: User, client: Client
+) -> AuthOutcome:
     user.failed_login_count, user.locked_until, user.last_login_at = 0, None, utcnow()
-    grant = await sessions.start_session(
-        session, user.id, settings, address=address, user_agent=user_agent
-    )
+    outcome, session_id = await _start(session, settings, keyring, user, client)
     await audit.record(
         session,
         action="auth.login.succeeded",
         actor=user_actor(user),
-        target=("session", grant.session.id),
+        target=("session", session_id),
+        after={"channel": "portal" if client.browser else "api"},
     )
-    return _grant(settings, keyring, user, grant)
+    return outcome
+
+
+async def _start(
+    session: AsyncSession, settings: Settings, keyring: KeyRing, user: User, client: Client
+) -> tuple[AuthOutcome, uuid.UUID]:
+    """A new session for ``user``, and its id: a portal session, or API tokens."""
+    where = {"address": client.address, "user_agent": client.user_agent}
+    if client.browser:
+        browser = await sessions.start_browser_session(session, user.id, settings, **where)
+        return AuthOutcome(browser=browser), browser.session.id
+    grant = await sessions.start_session(session, user.id, settings, **where)
+    return AuthOutcome(tokens=_grant(settings, keyring, user, grant)), grant.session.id
 
 
 async def refresh(
@@ -237,6 +251,7 @@ async def change_password(
     *,
     current_password: str,
     new_password: str,
+    client: Client | None = None,
 ) -> AuthOutcome:
     """Change one's own password: every session ends and a new one starts for the caller."""
     user = await session.get(User, principal.id)
@@ -258,8 +273,8 @@ async def change_password(
     await audit.record(
         session, action="user.password_changed", actor=principal, target=("user", user.id)
     )
-    grant = await sessions.start_session(session, user.id, settings)
-    return AuthOutcome(tokens=_grant(settings, keyring, user, grant))
+    outcome, _session_id = await _start(session, settings, keyring, user, client or Client())
+    return outcome
 
 
 async def use_password_token(

@@ -23,6 +23,7 @@ from voucher_service.auth.models import AuthSession, RefreshToken
 from voucher_service.settings import Settings
 
 REFRESH_PREFIX = "vrt_"
+BROWSER_PREFIX = "vbs_"
 
 
 def token_digest(token: str) -> str:
@@ -74,6 +75,44 @@ async def start_session(
     session.add(auth_session)
     await session.flush()
     return await _new_refresh(session, auth_session, settings)
+
+
+@dataclass(frozen=True)
+class BrowserGrant:
+    """A portal session and the opaque token its cookie carries (only its hash is stored)."""
+
+    session: AuthSession
+    token: str
+
+
+async def start_browser_session(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    settings: Settings,
+    *,
+    address: str | None = None,
+    user_agent: str | None = None,
+) -> BrowserGrant:
+    """A new portal session for ``user_id``: no refresh tokens, an idle and absolute limit."""
+    token, now = new_opaque_token(BROWSER_PREFIX), utcnow()
+    auth_session = AuthSession(
+        user_id=user_id,
+        expires_at=now + timedelta(seconds=settings.portal_session_max_seconds),
+        address=address[:64] if address else None,
+        user_agent=user_agent[:300] if user_agent else None,
+        browser_token_hash=token_digest(token),
+        last_seen_at=now,
+    )
+    session.add(auth_session)
+    await session.flush()
+    return BrowserGrant(auth_session, token)
+
+
+async def touch_browser_session(session: AsyncSession, session_id: uuid.UUID) -> None:
+    """Record a request on a portal session (what its idle limit counts from)."""
+    await session.execute(
+        update(AuthSession).where(col(AuthSession.id) == session_id).values(last_seen_at=utcnow())
+    )
 
 
 @dataclass(frozen=True)

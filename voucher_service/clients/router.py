@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import timedelta
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi import APIRouter, status
 from sqlmodel import col, select
 
-from providers.clients import service as clients
 from providers.clients.models import ApiClient
-from voucher_service.audit import service as audit
-from voucher_service.auth.dependencies import CurrentProvider, ProviderOperator, load_owned
+from voucher_service.auth.dependencies import CurrentProvider, ProviderOperator
 from voucher_service.auth.pepper import PepperDep
+from voucher_service.clients import service
+from voucher_service.clients.dependencies import OwnClient
 from voucher_service.clients.schemas import (
     ApiClientCreate,
     ApiClientIssued,
@@ -27,23 +23,6 @@ from voucher_service.kit.problems import problem_responses
 
 router = APIRouter(tags=["provider API clients"])
 ON_CLIENT = problem_responses(401, 403, 404, 409, 422)
-
-
-async def valid_client_for_operator(
-    request: Request,
-    principal: ProviderOperator,
-    session: SessionDep,
-    client_pk: Annotated[uuid.UUID, Path(description="the credential's id (not its client_id)")],
-) -> ApiClient:
-    """A credential of the operator's own provider; anyone else's is "not found" (audited)."""
-    return await load_owned(request, session, principal, ApiClient, client_pk)
-
-
-OwnClient = Annotated[ApiClient, Depends(valid_client_for_operator)]
-
-
-def _summary(client: ApiClient) -> dict[str, object]:
-    return {"client_id": client.client_id, "status": client.status, "scopes": client.scopes}
 
 
 @router.get(
@@ -68,22 +47,14 @@ async def list_clients(
 async def create_client(
     body: ApiClientCreate, principal: ProviderOperator, session: SessionDep, pepper: PepperDep
 ) -> ApiClientIssued:
-    issued = await clients.create_client(
+    issued = await service.create(
         session,
-        organisation_id=principal.organisation_id,
+        principal,
         name=body.name,
         auth_method=body.auth_method,
         pepper=pepper,
         scopes=body.scopes,
         public_jwk=body.public_jwk,
-        created_by_id=principal.id,
-    )
-    await audit.record(
-        session,
-        action="api_client.created",
-        actor=principal,
-        target=("api_client", issued.client.id),
-        after=_summary(issued.client),
     )
     return ApiClientIssued.model_validate(issued.client).model_copy(
         update={"client_secret": issued.client_secret}
@@ -112,19 +83,8 @@ async def rotate_client(
     settings: SettingsDep,
     pepper: PepperDep,
 ) -> ApiClientIssued:
-    issued = await clients.rotate_client(
-        session,
-        client,
-        pepper=pepper,
-        grace=timedelta(seconds=settings.client_secret_rotation_grace_seconds),
-        public_jwk=body.public_jwk,
-    )
-    await audit.record(
-        session,
-        action="api_client.rotated",
-        actor=principal,
-        target=("api_client", client.id),
-        after={**_summary(client), "previous_valid_until": client.previous_valid_until},
+    issued = await service.rotate(
+        session, settings, principal, client, pepper=pepper, public_jwk=body.public_jwk
     )
     return ApiClientIssued.model_validate(client).model_copy(
         update={"client_secret": issued.client_secret}
@@ -139,16 +99,7 @@ async def rotate_client(
 async def revoke_client(
     principal: ProviderOperator, client: OwnClient, session: SessionDep
 ) -> ApiClientPublic:
-    before = _summary(client)
-    await clients.revoke_client(session, client)
-    await audit.record(
-        session,
-        action="api_client.revoked",
-        actor=principal,
-        target=("api_client", client.id),
-        before=before,
-        after=_summary(client),
-    )
+    await service.revoke(session, principal, client)
     return ApiClientPublic.of(client)
 
 

@@ -107,6 +107,11 @@ def register_foreign(exc_type: type[Exception], status: int) -> None:
     _FOREIGN[exc_type] = status
 
 
+def is_mapped(exc: Exception) -> bool:
+    """Whether ``exc`` is a library exception registered with :func:`register_foreign`."""
+    return isinstance(exc, tuple(_FOREIGN))
+
+
 class HtmlErrorPages(Protocol):
     """How a web front end (the portal) shows problems for the paths it owns."""
 

@@ -7,10 +7,15 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from voucher_service.auth.dependencies import AuthorityUser, CurrentPrincipal
+from voucher_service.auth.dependencies import AuthorityUser, CurrentPrincipal, requires_roles
 from voucher_service.auth.errors import NotFound
+from voucher_service.auth.principal import Principal
 from voucher_service.dependencies import SessionDep
 from voucher_service.organisations.models import Organisation
+from voucher_service.users.models import Role
+
+#: Who may register an organisation of any kind: program admins and system administrators.
+OrganisationRegistrar = Annotated[Principal, requires_roles(Role.program_admin, Role.sysadmin)]
 
 
 async def own_organisation(principal: CurrentPrincipal, session: SessionDep) -> Organisation:

@@ -19,7 +19,11 @@ from voucher_service.kit.pagination import Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
 from voucher_service.organisations import repository
 from voucher_service.organisations import service as organisations
-from voucher_service.organisations.dependencies import OrganisationForAuthority, OwnOrganisation
+from voucher_service.organisations.dependencies import (
+    OrganisationForAuthority,
+    OrganisationRegistrar,
+    OwnOrganisation,
+)
 from voucher_service.organisations.models import Organisation, OrganisationKind, OrganisationStatus
 from voucher_service.organisations.schemas import (
     OrganisationAdmin,
@@ -102,7 +106,7 @@ async def list_organisations(
 )
 async def create_organisation(
     body: OrganisationCreate,
-    principal: Annotated[Principal, requires_roles(Role.program_admin, Role.sysadmin)],
+    principal: OrganisationRegistrar,
     session: SessionDep,
     settings: SettingsDep,
 ) -> OrganisationAdmin:

@@ -31,3 +31,14 @@ def translations(language: Language) -> gettext.NullTranslations:
     write_mo(buffer, catalog)
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue; it is translated where it is shown."""
+    return message
+
+
+def translate(language: Language, message: str, **params: object) -> str:
+    """``message`` in ``language``, with ``%(name)s`` parameters filled in."""
+    text = translations(language).gettext(message)
+    return text % params if params else text

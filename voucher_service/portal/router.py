@@ -1,28 +1,39 @@
-"""Portal pages that belong to no domain: home, language switch, error pages."""
+"""The portal's shell: home, language switch, error pages, and every area's pages."""
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.responses import Response
 
+from voucher_service.auth.dependencies import BROWSER_COOKIE
 from voucher_service.kit.i18n import Language
+from voucher_service.portal.auth import Viewer, clear_session_cookie
+from voucher_service.portal.navigation import home_for_role
+from voucher_service.portal.pages import (
+    account,
+    audit,
+    authority,
+    authority_organisations,
+    authority_users,
+    enterprise,
+    provider,
+    provider_webhooks,
+    public,
+)
+from voucher_service.portal.routing import portal_router, safe_next
 from voucher_service.portal.templating import LANGUAGE_COOKIE, portal_language, render
 
-router = APIRouter(prefix="/portal", include_in_schema=False)
-
-
-def safe_next(target: str | None) -> str:
-    """Only ever redirect within the portal (no open redirect)."""
-    if target and target.startswith("/portal") and not target.startswith("//"):
-        return target
-    return "/portal/"
+router = portal_router()
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request) -> HTMLResponse:
-    return render(request, "home.html")
+async def home(request: Request, viewer: Viewer) -> HTMLResponse:
+    dashboard = home_for_role(viewer.role) if viewer and viewer.role else None
+    return render(request, "home.html", {"dashboard": dashboard})
 
 
 @router.get("/lang/{language}")
@@ -41,6 +52,26 @@ async def switch_language(
     return response
 
 
+#: Every router of the portal, included by the app (each has its own /portal... prefix).
+ROUTERS = [
+    router,
+    *(
+        area.router
+        for area in (
+            public,
+            account,
+            enterprise,
+            provider,
+            provider_webhooks,
+            authority,
+            authority_users,
+            authority_organisations,
+            audit,
+        )
+    ),
+]
+
+
 class PortalErrorPages:
     """The HTML face of problems for requests under /portal (see kit.problems)."""
 
@@ -51,6 +82,26 @@ class PortalErrorPages:
 
     def render(
         self, request: Request, status: int, title: str, detail: str | None, request_id: str | None
-    ) -> HTMLResponse:
+    ) -> Response:
+        if status == 401:
+            return self.sign_in(request)
         context = {"status": status, "title": title, "detail": detail, "request_id": request_id}
         return render(request, "error.html", context, status=status)
+
+    def sign_in(self, request: Request) -> Response:
+        """No session (or an ended one): to the sign-in page, and back here after it."""
+        query = {"next": self.return_to(request)}
+        if request.cookies.get(BROWSER_COOKIE):
+            query["ended"] = "true"
+        response = RedirectResponse(f"/portal/login?{urlencode(query)}", status_code=303)
+        clear_session_cookie(response)
+        return response
+
+    @staticmethod
+    def return_to(request: Request) -> str:
+        """Where to go after signing in: this page, or for a form the page it was sent from."""
+        if request.method == "GET":
+            query = f"?{request.url.query}" if request.url.query else ""
+            return safe_next(request.url.path + query)
+        referer = urlsplit(request.headers.get("referer") or "")
+        return safe_next(referer.path if referer.netloc == request.url.netloc else None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,7 +35,8 @@ HEADERS = {
 
 
 class PortalSecurityHeadersMiddleware:
-    """Adds the headers above to every response under /portal (the API has its own needs)."""
+    """Adds the headers above to every response under /portal (the API has its own needs), and
+    ``Server-Timing: app;dur=<ms>`` (the time the page took on the server, as browsers show)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -43,9 +46,13 @@ class PortalSecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        started = time.perf_counter()
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                elapsed = (time.perf_counter() - started) * 1000
+                headers["Server-Timing"] = f"app;dur={elapsed:.1f}"
                 for name, value in HEADERS.items():
                     headers.setdefault(name, value)
                 if "cache-control" not in headers and not scope["path"].startswith(

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse
 
+from voucher_service.auth.principal import Principal
 from voucher_service.kit.i18n import Language
-from voucher_service.portal import csrf
+from voucher_service.portal import csrf, flash, labels, navigation
 from voucher_service.portal.i18n import DEFAULT_LANGUAGE, translations
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -49,6 +50,7 @@ def environment(language: Language) -> Environment:
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["yuan"] = yuan
     env.filters["local_time"] = local_time
+    env.globals["labels"] = labels
     return env
 
 
@@ -58,29 +60,43 @@ def portal_language(request: Request) -> Language:
     return "en" if chosen == "en" else DEFAULT_LANGUAGE
 
 
+def signed_in(request: Request) -> Principal | None:
+    """Who is signed in, once a page's dependencies have loaded the portal session."""
+    principal = getattr(request.state, "principal", None)
+    return principal if isinstance(principal, Principal) and principal.is_user else None
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200
 ) -> HTMLResponse:
     """Render ``template`` for ``request``, with the language, CSRF token and helpers in scope."""
     language = portal_language(request)
-    secret: bytes = request.app.state.csrf_key
+    principal = signed_in(request)
+    message = flash.take(request)
+    nav = navigation.items_for(principal)
     values = {
         "request": request,
         "lang": language,
+        "principal": principal,
+        "nav": nav,
+        "current_nav": navigation.current(nav, request.url.path),
+        "flash": message,
         "csrf_field": csrf.FIELD_NAME,
-        "csrf_token": csrf.form_token(request, secret),
+        "csrf_token": csrf.form_token(request, request.app.state.csrf_key),
         **(context or {}),
     }
     html = environment(language).get_template(template).render(values)
     response = HTMLResponse(html, status_code=status)
-    new_cookie = getattr(request.state, "new_csrf_cookie", None)
-    if new_cookie:
-        response.set_cookie(
-            csrf.COOKIE_NAME,
-            new_cookie,
-            httponly=True,
-            samesite="lax",
-            secure=True,  # browsers accept Secure cookies from http://localhost too
-            path="/portal",
-        )
+    csrf.set_new_cookie(request, response)
+    if message is not None:
+        flash.clear(response)
+    return response
+
+
+def redirect(request: Request, target: str, message: flash.Flash | None = None) -> RedirectResponse:
+    """303 to ``target`` (POST/redirect/GET), carrying a flash message for the page there."""
+    response = RedirectResponse(target, status_code=303)
+    if message is not None:
+        flash.send(request, response, message)
+    csrf.set_new_cookie(request, response)
     return response

@@ -24,8 +24,12 @@ async def valid_member_for_owner(
     return await load_owned(request, session, principal, User, user_id, target_type="user")
 
 
+#: Who may read any user: system administrators and auditors.
+UserReader = Annotated[Principal, requires_roles(Role.sysadmin, Role.auditor)]
+
+
 async def user_for_admin(
-    _principal: Annotated[Principal, requires_roles(Role.sysadmin, Role.auditor)],
+    _principal: UserReader,
     session: SessionDep,
     user_id: Annotated[uuid.UUID, Path()],
 ) -> User:

@@ -12,19 +12,16 @@ from voucher_service.auth.dependencies import (
     CurrentUser,
     EnterpriseOwner,
     SysAdmin,
-    requires_roles,
 )
 from voucher_service.auth.errors import NotFound
-from voucher_service.auth.principal import Principal
 from voucher_service.dependencies import SessionDep, SettingsDep
 from voucher_service.kit.pagination import Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
 from voucher_service.organisations.models import Organisation
 from voucher_service.users import repository
 from voucher_service.users import service as users
-from voucher_service.users.dependencies import MemberOfMyEnterprise, UserForAdmin
-from voucher_service.users.errors import UserStateConflict
-from voucher_service.users.models import PasswordTokenPurpose, Role, User, UserStatus
+from voucher_service.users.dependencies import MemberOfMyEnterprise, UserForAdmin, UserReader
+from voucher_service.users.models import Role, User, UserStatus
 from voucher_service.users.schemas import (
     Member,
     MemberInvite,
@@ -75,7 +72,7 @@ async def invite_member(
 ) -> MemberInvited:
     organisation = await session.get(Organisation, principal.organisation_id)
     assert organisation is not None  # noqa: S101 - the principal was loaded with it
-    user = await users.create_user(
+    user, token = await users.invite_user(
         session,
         settings,
         organisation=organisation,
@@ -83,9 +80,6 @@ async def invite_member(
         name=body.name,
         role=Role.member,
         actor=principal,
-    )
-    token = await users.issue_password_token(
-        session, settings, user, purpose=PasswordTokenPurpose.invitation, actor=principal
     )
     return MemberInvited.model_validate(_with_token(Member.model_validate(user), token))
 
@@ -98,8 +92,6 @@ async def invite_member(
 async def suspend_member(
     body: Reason, principal: EnterpriseOwner, member: MemberOfMyEnterprise, session: SessionDep
 ) -> Member:
-    if member.id == principal.id:
-        raise UserStateConflict("You cannot suspend yourself.", detail_zh="不能暂停自己的账户。")
     await users.suspend_user(session, member, actor=principal, reason=body.reason)
     return Member.model_validate(member)
 
@@ -118,7 +110,7 @@ async def reactivate_member(
 
 @router.get("/v1/admin/users", summary="List users", responses=AUTH)
 async def list_users(
-    _principal: Annotated[Principal, requires_roles(Role.sysadmin, Role.auditor)],
+    _principal: UserReader,
     session: SessionDep,
     page: PageParamsDep,
     organisation_id: Annotated[uuid.UUID | None, Query()] = None,
@@ -145,7 +137,7 @@ async def create_user(
     organisation = await session.get(Organisation, body.organisation_id)
     if organisation is None:
         raise NotFound()
-    user = await users.create_user(
+    user, token = await users.invite_user(
         session,
         settings,
         organisation=organisation,
@@ -153,9 +145,6 @@ async def create_user(
         name=body.name,
         role=body.role,
         actor=principal,
-    )
-    token = await users.issue_password_token(
-        session, settings, user, purpose=PasswordTokenPurpose.invitation, actor=principal
     )
     return UserCreated.model_validate(_with_token(UserAdmin.model_validate(user), token))
 
@@ -171,8 +160,6 @@ async def get_user(user: UserForAdmin) -> UserAdmin:
 async def suspend_user(
     body: Reason, principal: SysAdmin, user: UserForAdmin, session: SessionDep
 ) -> UserAdmin:
-    if user.id == principal.id:
-        raise UserStateConflict("You cannot suspend yourself.", detail_zh="不能暂停自己的账户。")
     await users.suspend_user(session, user, actor=principal, reason=body.reason)
     return UserAdmin.model_validate(user)
 

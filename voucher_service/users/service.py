@@ -88,6 +88,26 @@ async def create_user(
     return user
 
 
+async def invite_user(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    organisation: Organisation,
+    email: str,
+    name: str,
+    role: Role,
+    actor: Actor,
+) -> tuple[User, SetupToken]:
+    """An invited user of ``organisation`` and the invitation token (shown once) to set up."""
+    user = await create_user(
+        session, settings, organisation=organisation, email=email, name=name, role=role, actor=actor
+    )
+    token = await issue_password_token(
+        session, settings, user, purpose=PasswordTokenPurpose.invitation, actor=actor
+    )
+    return user, token
+
+
 async def _ensure_email_free(session: AsyncSession, email: str) -> None:
     if await session.scalar(select(User.id).where(col(User.email) == email)) is not None:
         raise EmailTaken(
@@ -172,7 +192,10 @@ async def _end_sessions(session: AsyncSession, user: User, *, reason: str) -> No
 
 
 async def suspend_user(session: AsyncSession, user: User, *, actor: Actor, reason: str) -> User:
-    """Suspend an account: its sessions end and its tokens stop at once."""
+    """Suspend an account: its sessions end and its tokens stop at once (never one's own)."""
+    acting = _actor(actor)
+    if acting is not None and acting.type == "user" and acting.id == user.id:
+        raise UserStateConflict("You cannot suspend yourself.", detail_zh="不能暂停自己的账户。")
     if user.status == UserStatus.suspended:
         raise UserStateConflict("The account is already suspended.", detail_zh="该账户已被暂停。")
     before = summary(user)

@@ -12,6 +12,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import Body, Depends, Path, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from providers.webhooks.models import WebhookEvent
@@ -66,19 +67,26 @@ async def valid_replay_for_provider(
     """A replay naming only the caller's provider's events: any other id is "not found"."""
     if body is None or body.event_ids is None:
         return WebhookReplay()
+    await check_own_events(request, principal, session, body.event_ids)
+    return body
+
+
+async def check_own_events(
+    request: Request, principal: Principal, session: AsyncSession, event_ids: list[uuid.UUID]
+) -> None:
+    """Refuse (404, audited) unless every id is an event of the caller's provider."""
     rows = await session.execute(
         select(col(WebhookEvent.id), col(WebhookEvent.provider_id)).where(
-            col(WebhookEvent.id).in_(set(body.event_ids))
+            col(WebhookEvent.id).in_(set(event_ids))
         )
     )
     owners = dict(rows.all())
     # Another provider's id is audited even when a missing id comes first in the list.
-    foreign = [i for i in body.event_ids if i in owners and not principal.owns(owners[i])]
+    foreign = [i for i in event_ids if i in owners and not principal.owns(owners[i])]
     if foreign:
         raise await refuse_not_found(request, principal, ("webhook_event", foreign[0]))
-    if set(body.event_ids) - owners.keys():
+    if set(event_ids) - owners.keys():
         raise NotFound()
-    return body
 
 
 async def provider_for_authority(

@@ -1,0 +1,49 @@
+"""Rate limits of the unauthenticated identity endpoints, shared by the API and the portal."""
+
+from __future__ import annotations
+
+from fastapi import Depends
+
+from voucher_service.db import Database
+from voucher_service.dependencies import DatabaseDep, SettingsDep
+from voucher_service.kit.context import current_client_address
+from voucher_service.ratelimit import service as ratelimit
+from voucher_service.settings import Settings
+from voucher_service.users import service as users
+
+
+def client_address() -> str:
+    """The caller's address as the server saw it (after trusted proxy headers)."""
+    return current_client_address.get() or "unknown"
+
+
+async def limit_address(database: Database, settings: Settings) -> None:
+    """Count a login-like call against the caller's address (429 beyond the limit)."""
+    await ratelimit.check(
+        database,
+        [
+            ratelimit.Limit(
+                ratelimit.key_for("login", "address", client_address()),
+                settings.rate_limit_login_per_address,
+            )
+        ],
+        window_seconds=settings.rate_limit_window_seconds,
+    )
+
+
+async def limit_account(database: Database, settings: Settings, email: str) -> None:
+    """Count a password attempt against the account named by ``email`` (429 beyond)."""
+    key = ratelimit.key_for("login", "account", users.normalise_email(email))
+    await ratelimit.check(
+        database,
+        [ratelimit.Limit(key, settings.rate_limit_login_per_account)],
+        window_seconds=settings.rate_limit_window_seconds,
+    )
+
+
+async def limit_by_address(database: DatabaseDep, settings: SettingsDep) -> None:
+    """Dependency form of :func:`limit_address`."""
+    await limit_address(database, settings)
+
+
+AddressLimited = Depends(limit_by_address)

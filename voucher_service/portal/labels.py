@@ -1,0 +1,95 @@
+"""Words for the codes the portal shows (roles, states, kinds), as catalogue messages.
+
+Templates translate them where they are shown: ``{{ _(labels.of("role", user.role)) }}``.
+"""
+
+from __future__ import annotations
+
+from voucher_service.portal.i18n import N_
+
+_LABELS: dict[str, dict[str, str]] = {
+    "role": {
+        "owner": N_("Owner"),
+        "member": N_("Member"),
+        "operator": N_("Provider operator"),
+        "program_admin": N_("Programme administrator"),
+        "reviewer": N_("Reviewer"),
+        "finance": N_("Finance officer"),
+        "auditor": N_("Auditor"),
+        "sysadmin": N_("System administrator"),
+    },
+    "user_status": {
+        "invited": N_("Invited"),
+        "active": N_("Active"),
+        "suspended": N_("Suspended"),
+    },
+    "org_kind": {
+        "enterprise": N_("Enterprise"),
+        "provider": N_("Provider"),
+        "authority": N_("Authority"),
+    },
+    "org_status": {"active": N_("Active"), "suspended": N_("Suspended")},
+    "size": {
+        "micro": N_("Micro"),
+        "small": N_("Small"),
+        "medium": N_("Medium"),
+        "large": N_("Large"),
+    },
+    "client_status": {"active": N_("Active"), "revoked": N_("Revoked")},
+    "auth_method": {
+        "client_secret": N_("Client secret"),
+        "private_key_jwt": N_("Private key (JWT assertion)"),
+    },
+    "event_status": {
+        "pending": N_("Pending"),
+        "delivered": N_("Delivered"),
+        "dead": N_("Dead letter"),
+        "skipped": N_("Skipped"),
+    },
+    "attempt_outcome": {
+        "delivered": N_("Delivered"),
+        "failed": N_("Failed"),
+        "gone": N_("Gone (410)"),
+        "lost": N_("Lost"),
+    },
+    "outcome": {"success": N_("Success"), "failure": N_("Failure")},
+    "scope": {
+        "vouchers:read": N_("Look up vouchers this provider may redeem"),
+        "redemptions:read": N_("List and read this provider's redemptions"),
+        "redemptions:write": N_("Authorise, capture, void and refund redemptions"),
+        "settlements:read": N_("List and read this provider's settlements"),
+        "settlements:write": N_("Confirm or dispute settlements and upload statements"),
+        "webhooks:manage": N_("Configure the webhook endpoint"),
+    },
+}
+
+_TONES = {
+    "active": "ok",
+    "delivered": "ok",
+    "success": "ok",
+    "invited": "warn",
+    "pending": "warn",
+    "failed": "warn",
+    "suspended": "bad",
+    "revoked": "bad",
+    "dead": "bad",
+    "gone": "bad",
+    "lost": "bad",
+    "failure": "bad",
+}
+
+
+def of(kind: str, value: object) -> str:
+    """The catalogue message for ``value`` of ``kind`` (the code itself if it has none)."""
+    text = str(value) if value is not None else ""
+    return _LABELS.get(kind, {}).get(text, text)
+
+
+def choices(kind: str) -> list[tuple[str, str]]:
+    """Every (code, message) of ``kind``, for a select."""
+    return list(_LABELS[kind].items())
+
+
+def tone(value: object) -> str:
+    """The badge colour of a state: ok, warn, bad, or neutral."""
+    return _TONES.get(str(value), "neutral")

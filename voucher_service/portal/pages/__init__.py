@@ -1,0 +1,1 @@
+"""Portal pages by area: public, account, enterprise, provider and authority."""
