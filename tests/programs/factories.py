@@ -12,14 +12,16 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from providers.registry.models import CatalogueItem, ProviderProfile, ProviderState
-from tests.factories import create_organisation
+from tests.factories import auth_headers, create_organisation, create_user
 from voucher_service.audit.service import AuditActor
 from voucher_service.organisations.models import Organisation, OrganisationKind
-from voucher_service.programs import service as programs
+from voucher_service.programs import configuration
 from voucher_service.programs.models import Program, ProgramProvider, ProgramStatus
+from voucher_service.users.models import Role
 from voucher_service.vouchers import service as vouchers
 from voucher_service.vouchers.models import Voucher
 
@@ -89,7 +91,8 @@ async def create_program(
     **overrides: Any,
 ) -> Program:
     """A programme in ``status`` with these eligible providers, funded with ``budget`` fen."""
-    program = await programs.create_program(session, program_values(**overrides), actor=FACTORY)
+    values = program_values(**overrides)
+    program = await configuration.create_program(session, values, actor=FACTORY)
     program.status = status
     for provider in providers:
         session.add(ProgramProvider(program_id=program.id, provider_id=provider.id))
@@ -101,7 +104,7 @@ async def create_program(
 
 async def fund_program(session: AsyncSession, program: Program, amount: int) -> None:
     """Move ``amount`` from the treasury to the programme (committed)."""
-    await programs.fund(session, program, amount=amount, key=uuid.uuid4().hex, actor=FACTORY)
+    await configuration.fund(session, program, amount=amount, key=uuid.uuid4().hex, actor=FACTORY)
     await session.commit()
 
 
@@ -135,3 +138,11 @@ async def create_voucher(
     )
     await session.commit()
     return voucher
+
+
+async def headers_for(
+    app: FastAPI, session: AsyncSession, role: Role, organisation: Organisation | None = None
+) -> dict[str, str]:
+    """``Authorization`` headers of a fresh user with ``role`` (in ``organisation`` if given)."""
+    user = await create_user(session, role=role, organisation=organisation)
+    return await auth_headers(app, session, user)
