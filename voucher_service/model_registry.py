@@ -8,6 +8,7 @@ import providers.clients.models
 import providers.webhooks.models  # noqa: F401
 import voucher_service.audit.models
 import voucher_service.auth.models
+import voucher_service.idempotency.models
 import voucher_service.kit.models
 import voucher_service.organisations.models
 import voucher_service.ratelimit.models
