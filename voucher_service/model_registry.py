@@ -14,6 +14,7 @@ import voucher_service.kit.models
 import voucher_service.organisations.models
 import voucher_service.programs.models
 import voucher_service.ratelimit.models
+import voucher_service.redemptions.models
 import voucher_service.users.models
 import voucher_service.vouchers.models
 import voucher_service.worker.models  # noqa: F401
