@@ -13,6 +13,8 @@ from starlette.staticfiles import StaticFiles
 
 import voucher_service.accounting.problems  # noqa: F401  (maps ledger errors before handlers)
 from voucher_service import __version__
+from voucher_service.applications.routers import ROUTERS as APPLICATION_ROUTERS
+from voucher_service.applications.routers import upload_limits
 from voucher_service.audit.router import router as audit_router
 from voucher_service.audit.service import AuditFlushMiddleware
 from voucher_service.auth.oauth_router import router as oauth_router
@@ -37,6 +39,8 @@ from voucher_service.portal.templating import PORTAL_STATIC
 from voucher_service.programs.router import router as programs_router
 from voucher_service.provider_registry import problems as registry_problems  # noqa: F401
 from voucher_service.provider_registry.router import router as provider_registry_router
+from voucher_service.redemptions.router import holder_router as voucher_redemptions_router
+from voucher_service.redemptions.router import router as redemptions_router
 from voucher_service.settings import Settings
 from voucher_service.users.router import router as users_router
 from voucher_service.vouchers.router import router as vouchers_router
@@ -98,7 +102,11 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     install_problem_handlers(app)
     # Innermost: writes the audit events a request recorded "separately" once it is over.
     app.add_middleware(AuditFlushMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger_bodies=upload_limits(settings),
+    )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(keys_router)
@@ -115,9 +123,13 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         provider_registry_router,
         programs_router,
         vouchers_router,
+        redemptions_router,
+        voucher_redemptions_router,
     ):
         app.include_router(router)
     app.include_router(metrics_router)
+    for router in APPLICATION_ROUTERS:
+        app.include_router(router)
     install_webhook_docs(app)
     mount_portal(app, server_secret)
     return app
