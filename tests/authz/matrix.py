@@ -11,6 +11,7 @@ Portal pages and forms are in ``portal_cases.py``, tried through portal session 
 from __future__ import annotations
 
 from tests.authz import rules
+from tests.authz.application_cases import APPLICATION_ROUTES
 from tests.authz.case import RouteCase, constant
 from tests.authz.portal_cases import PORTAL_ROUTES
 from tests.authz.programme_cases import PROGRAMME_ROUTES
@@ -204,3 +205,4 @@ ROUTES: list[RouteCase] = [
     *PROGRAMME_ROUTES,
     *REDEMPTION_ROUTES,
 ]
+ROUTES += APPLICATION_ROUTES
