@@ -198,6 +198,11 @@ IDENTITY_ROUTES: list[RouteCase] = [
 ]
 
 #: Every route of the application. Later issues append their own lists here.
-ROUTES: list[RouteCase] = [*IDENTITY_ROUTES, *WEBHOOK_ROUTES, *PORTAL_ROUTES, *PROGRAMME_ROUTES]
+ROUTES: list[RouteCase] = [
+    *IDENTITY_ROUTES,
+    *WEBHOOK_ROUTES,
+    *PORTAL_ROUTES,
+    *PROGRAMME_ROUTES,
+    *REDEMPTION_ROUTES,
+]
 ROUTES += APPLICATION_ROUTES
-ROUTES += REDEMPTION_ROUTES
