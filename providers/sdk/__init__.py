@@ -28,6 +28,7 @@ from providers.sdk.errors import (
     WebhookVerificationError,
 )
 from providers.sdk.models import (
+    CallbackAccepted,
     Page,
     ProviderIdentity,
     Receipt,
@@ -47,6 +48,7 @@ __all__ = [
     "AsyncVoucherClient",
     "AuthenticationFailed",
     "BadRequest",
+    "CallbackAccepted",
     "ClientSecret",
     "Conflict",
     "Credentials",

@@ -7,7 +7,7 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -15,7 +15,16 @@ import httpx
 
 from providers.sdk.auth import TOKEN_PATH, Credentials, TokenCache
 from providers.sdk.flow import Flow, drive, drive_async
-from providers.sdk.models import Page, ProviderIdentity, Receipt, Redemption, Refund, Usage, Voucher
+from providers.sdk.models import (
+    CallbackAccepted,
+    Page,
+    ProviderIdentity,
+    Receipt,
+    Redemption,
+    Refund,
+    Usage,
+    Voucher,
+)
 from providers.sdk.operations import Operations
 from providers.sdk.receipts import JwksCache
 from providers.sdk.retry import RetryPolicy
@@ -73,9 +82,11 @@ class VoucherClient(_Common):
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
         http: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
         **options: Any,
     ) -> None:
         super().__init__(base_url, credentials, **options)
+        self._sleep = sleep
         self.http = http or httpx.Client(transport=transport, **self._http_options(timeout))
         self._token_lock = threading.Lock()
 
@@ -92,7 +103,7 @@ class VoucherClient(_Common):
 
     def run(self, flow: Flow[T]) -> T:
         """Drive any flow of ``self.ops`` (for calls this class does not wrap)."""
-        return drive(flow, self.http, self._token, time.sleep)
+        return drive(flow, self.http, self._token, self._sleep)
 
     def _token(self, rejected: str | None) -> str:
         with self._token_lock:
@@ -181,7 +192,7 @@ class VoucherClient(_Common):
 
     def send_callback(
         self, callback_type: str, data: Mapping[str, Any], *, callback_id: str | None = None
-    ) -> dict[str, Any]:
+    ) -> CallbackAccepted:
         """Tell the service something (``POST /v1/provider/callbacks``), signed with the key of
         a ``PrivateKeyJwt`` client; ``callback_id`` makes it idempotent (default: a new UUID)."""
         return self.run(self.ops.send_callback(callback_type, data, callback_id))
@@ -204,9 +215,11 @@ class AsyncVoucherClient(_Common):
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
         http: httpx.AsyncClient | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         **options: Any,
     ) -> None:
         super().__init__(base_url, credentials, **options)
+        self._sleep = sleep
         self.http = http or httpx.AsyncClient(transport=transport, **self._http_options(timeout))
         self._token_lock = asyncio.Lock()
 
@@ -222,7 +235,7 @@ class AsyncVoucherClient(_Common):
         await self.http.aclose()
 
     async def run(self, flow: Flow[T]) -> T:
-        return await drive_async(flow, self.http, self._token, asyncio.sleep)
+        return await drive_async(flow, self.http, self._token, self._sleep)
 
     async def _token(self, rejected: str | None) -> str:
         async with self._token_lock:
@@ -304,7 +317,7 @@ class AsyncVoucherClient(_Common):
 
     async def send_callback(
         self, callback_type: str, data: Mapping[str, Any], *, callback_id: str | None = None
-    ) -> dict[str, Any]:
+    ) -> CallbackAccepted:
         return await self.run(self.ops.send_callback(callback_type, data, callback_id))
 
     async def verify_receipt(self, receipt: str) -> Receipt:

@@ -195,3 +195,26 @@ class WebhookEvent:
     type: str
     timestamp: datetime
     data: Json
+
+
+@dataclass(frozen=True)
+class CallbackAccepted:
+    """What the service did with a callback; a retry of it gets the same answer."""
+
+    id: str
+    type: str
+    outcome: Json
+    replayed: bool
+    receipt_id: uuid.UUID
+    received_at: datetime
+
+    @classmethod
+    def from_json(cls, data: Json) -> CallbackAccepted:
+        return cls(
+            id=data["id"],
+            type=data["type"],
+            outcome=data.get("outcome") or {},
+            replayed=bool(data.get("replayed")),
+            receipt_id=uuid.UUID(str(data["receipt_id"])),
+            received_at=required_time(data["received_at"]),
+        )

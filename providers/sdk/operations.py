@@ -15,7 +15,15 @@ from urllib.parse import quote
 from providers.sdk.auth import PrivateKeyJwt
 from providers.sdk.callbacks import sign_callback
 from providers.sdk.flow import Flow, RequestSpec, authorised, expect, new_idempotency_key
-from providers.sdk.models import Page, ProviderIdentity, Redemption, Refund, Usage, Voucher
+from providers.sdk.models import (
+    CallbackAccepted,
+    Page,
+    ProviderIdentity,
+    Redemption,
+    Refund,
+    Usage,
+    Voucher,
+)
 from providers.sdk.retry import RetryPolicy
 
 T = TypeVar("T")
@@ -126,7 +134,7 @@ class Operations:
 
     def send_callback(
         self, callback_type: str, data: Mapping[str, Any], callback_id: str | None
-    ) -> Flow[dict[str, Any]]:
+    ) -> Flow[CallbackAccepted]:
         """POST a signed callback; every attempt signs again over a fresh timestamp."""
         credentials = self.credentials
         if not isinstance(credentials, PrivateKeyJwt):
@@ -152,4 +160,4 @@ class Operations:
             )
 
         response = yield from authorised(build, self.policy)
-        return expect(response, dict)
+        return expect(response, CallbackAccepted.from_json)
