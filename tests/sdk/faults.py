@@ -54,6 +54,9 @@ class FlakyTransport(httpx.BaseTransport):
     def __init__(self, inner: httpx.BaseTransport, faults: Faults) -> None:
         self.inner, self.faults = inner, faults
 
+    def close(self) -> None:
+        self.inner.close()
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if not self.faults.take(request):
             return self.inner.handle_request(request)
@@ -63,12 +66,16 @@ class FlakyTransport(httpx.BaseTransport):
             return self.faults.synthetic(request)
         response = self.inner.handle_request(request)
         response.read()
+        response.close()
         raise httpx.ReadTimeout("injected: response lost", request=request)
 
 
 class AsyncFlakyTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport, faults: Faults) -> None:
         self.inner, self.faults = inner, faults
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if not self.faults.take(request):
@@ -79,4 +86,5 @@ class AsyncFlakyTransport(httpx.AsyncBaseTransport):
             return self.faults.synthetic(request)
         response = await self.inner.handle_async_request(request)
         await response.aread()
+        await response.aclose()
         raise httpx.ReadTimeout("injected: response lost", request=request)
