@@ -34,6 +34,9 @@ from voucher_service.portal.router import ROUTERS as PORTAL_ROUTERS
 from voucher_service.portal.router import PortalErrorPages
 from voucher_service.portal.security import PortalSecurityHeadersMiddleware
 from voucher_service.portal.templating import PORTAL_STATIC
+from voucher_service.provider_registry import problems as registry_problems  # noqa: F401
+from voucher_service.redemptions.router import holder_router as voucher_redemptions_router
+from voucher_service.redemptions.router import router as redemptions_router
 from voucher_service.settings import Settings
 from voucher_service.users.router import router as users_router
 from voucher_service.webhooks import problems as webhook_problems  # noqa: F401 (registers them)
@@ -108,6 +111,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         webhooks_admin_router,
         callbacks_router,
         audit_router,
+        redemptions_router,
+        voucher_redemptions_router,
     ):
         app.include_router(router)
     app.include_router(metrics_router)
