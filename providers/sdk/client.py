@@ -21,7 +21,7 @@ from providers.sdk.models import (
     ProviderIdentity,
     Receipt,
     Redemption,
-    Refund,
+    RefundResult,
     Usage,
     Voucher,
 )
@@ -168,8 +168,9 @@ class VoucherClient(_Common):
         reason: str | None = None,
         *,
         idempotency_key: str | None = None,
-    ) -> Refund:
-        """Give back part or all of a captured redemption to the voucher."""
+    ) -> RefundResult:
+        """Give back part or all of a captured redemption to the voucher (several partial
+        refunds up to the captured amount)."""
         return self.run(self.ops.refund(redemption_id, amount, reason, idempotency_key))
 
     def get_redemption(self, redemption_id: uuid.UUID | str) -> Redemption:
@@ -295,7 +296,7 @@ class AsyncVoucherClient(_Common):
         reason: str | None = None,
         *,
         idempotency_key: str | None = None,
-    ) -> Refund:
+    ) -> RefundResult:
         return await self.run(self.ops.refund(redemption_id, amount, reason, idempotency_key))
 
     async def get_redemption(self, redemption_id: uuid.UUID | str) -> Redemption:

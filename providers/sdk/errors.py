@@ -105,23 +105,13 @@ class AccountSuspended(PermissionDenied):
 
 
 class VoucherNotFound(NotFound):
+    """No voucher with this code that this provider may redeem (unknown and foreign alike)."""
+
     code = "voucher_not_found"
 
 
-class RedemptionNotFound(NotFound):
-    code = "redemption_not_found"
-
-
-class InsufficientBalance(Conflict):
-    """The voucher (or a cap) covers less than the full share and ``allow_partial`` was false."""
-
-    code = "insufficient_balance"
-
-
-class VoucherNotRedeemable(Conflict):
-    """Frozen, expired, exhausted, revoked, of the wrong kind, or not bound to this provider."""
-
-    code = "voucher_not_redeemable"
+class IdempotencyKeyMissing(BadRequest):
+    code = "idempotency_key_missing"
 
 
 class IdempotencyKeyReused(BadRequest):
@@ -133,43 +123,131 @@ class IdempotencyKeyReused(BadRequest):
 class IdempotencyKeyInFlight(Conflict):
     """The first request with this key is still running (the SDK waits and retries)."""
 
-    code = "idempotency_key_in_flight"
+    code = "idempotency_request_in_progress"
 
 
-class IdempotencyKeyMissing(BadRequest):
-    code = "idempotency_key_missing"
+class ProviderSuspended(PermissionDenied):
+    """This provider may not redeem now (suspended or not approved)."""
+
+    code = "provider_suspended"
 
 
-class DuplicateOrderId(Conflict):
-    """This ``order_id`` was already redeemed with another idempotency key."""
-
-    code = "duplicate_order_id"
+class InvalidAmount(BadRequest):
+    code = "invalid_amount"
 
 
-class UnitPriceTooHigh(BadRequest):
-    code = "unit_price_above_ceiling"
+class AmountTooLarge(BadRequest):
+    code = "amount_too_large"
 
 
-class AmountExceedsHold(Conflict):
-    code = "amount_exceeds_hold"
+class UnsupportedCurrency(BadRequest):
+    code = "unsupported_currency"
 
 
-class HoldExpired(Conflict):
-    code = "hold_expired"
-
-
-class HoldAlreadyResolved(Conflict):
-    code = "hold_already_resolved"
-
-
-class RefundExceedsCaptured(Conflict):
-    code = "refund_exceeds_captured"
+class ProviderNotApproved(PermissionDenied):
+    code = "provider_not_approved"
 
 
 class CallbackRefused(BadRequest):
     """An inbound callback the service did not accept (signature, timestamp, data)."""
 
     code = "callback_invalid"
+
+
+class RedemptionRefused(ProblemError):
+    """A business refusal of the redemption API; no money moved. Catch this for all of them."""
+
+
+class InsufficientBalance(RedemptionRefused):
+    """The voucher (or a cap) covers less than the full share and ``allow_partial`` was false."""
+
+    code = "insufficient_balance"
+
+
+class NothingToCover(RedemptionRefused):
+    """The voucher would cover nothing of this bill (an empty balance with ``allow_partial``)."""
+
+    code = "nothing_to_cover"
+
+
+class VoucherNotRedeemable(RedemptionRefused):
+    """The voucher exists for this provider but cannot be redeemed now; the subclasses say why."""
+
+    code = "voucher_not_redeemable"
+
+
+class VoucherFrozen(VoucherNotRedeemable):
+    code = "voucher_frozen"
+
+
+class VoucherExhausted(VoucherNotRedeemable):
+    code = "voucher_exhausted"
+
+
+class VoucherExpired(VoucherNotRedeemable):
+    code = "voucher_expired"
+
+
+class VoucherRevoked(VoucherNotRedeemable):
+    code = "voucher_revoked"
+
+
+class VoucherNotYetValid(VoucherNotRedeemable):
+    code = "voucher_not_yet_valid"
+
+
+class VoucherWrongKind(VoucherNotRedeemable):
+    code = "voucher_wrong_kind"
+
+
+class UnitPriceOverCeiling(RedemptionRefused):
+    code = "unit_price_over_ceiling"
+
+
+class DuplicateOrderId(RedemptionRefused):
+    """This ``order_id`` was already redeemed with another idempotency key."""
+
+    code = "duplicate_order_id"
+
+
+class RedemptionNotAuthorized(RedemptionRefused):
+    """Capture or void of a redemption that is no longer a hold (captured, voided, expired)."""
+
+    code = "redemption_not_authorized"
+
+
+class RedemptionCaptured(RedemptionNotAuthorized):
+    code = "redemption_captured"
+
+
+class RedemptionVoided(RedemptionNotAuthorized):
+    code = "redemption_voided"
+
+
+class RedemptionExpired(RedemptionNotAuthorized):
+    code = "redemption_expired"
+
+
+class HoldExpired(RedemptionRefused):
+    code = "hold_expired"
+
+
+class AmountExceedsHold(RedemptionRefused):
+    code = "amount_exceeds_hold"
+
+
+class RefundNotAllowed(RedemptionRefused):
+    code = "refund_not_allowed"
+
+
+class RefundExceedsCaptured(RedemptionRefused):
+    code = "refund_exceeds_captured"
+
+
+class SettlementPaid(RedemptionRefused):
+    """The settlement containing this redemption is paid: it can no longer be refunded."""
+
+    code = "settlement_paid"
 
 
 def _by_status(status: int) -> type[ProblemError]:

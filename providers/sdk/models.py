@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -34,14 +35,15 @@ class Usage:
     """What the bill is for: ``resource`` (``gpu_hour``, ``token_1k``...), quantity, unit price."""
 
     resource: str
-    quantity: int | str
+    quantity: int | Decimal | str
     unit: str
     unit_price: int
 
     def to_json(self) -> dict[str, Any]:
+        quantity = self.quantity
         return {
             "resource": self.resource,
-            "quantity": self.quantity,
+            "quantity": str(quantity) if isinstance(quantity, Decimal) else quantity,
             "unit": self.unit,
             "unit_price": self.unit_price,
         }
@@ -80,24 +82,25 @@ class Voucher:
 
 @dataclass(frozen=True)
 class Refund:
+    """Money given back to the voucher from a captured redemption."""
+
     id: uuid.UUID
-    redemption_id: uuid.UUID | None
+    redemption_id: uuid.UUID
     amount: int
     reason: str | None
-    created_at: datetime | None
-    receipt: str | None = None
+    created_at: datetime
+    currency: str = "CNY"
     raw: Json = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_json(cls, data: Json) -> Refund:
-        redemption_id = data.get("redemption_id")
         return cls(
             id=uuid.UUID(str(data["id"])),
-            redemption_id=uuid.UUID(str(redemption_id)) if redemption_id else None,
+            redemption_id=uuid.UUID(str(data["redemption_id"])),
             amount=int(data["amount"]),
             reason=data.get("reason"),
-            created_at=parse_time(data.get("created_at")),
-            receipt=data.get("receipt"),
+            created_at=required_time(data["created_at"]),
+            currency=data.get("currency", "CNY"),
             raw=data,
         )
 
@@ -105,7 +108,10 @@ class Refund:
 @dataclass(frozen=True)
 class Redemption:
     """A redemption: ``authorized`` (a hold until ``expires_at``), ``captured``, ``voided`` or
-    ``expired``. ``enterprise_payable`` is what the enterprise still owes on the bill."""
+    ``expired``. ``enterprise_payable`` is what the enterprise still owes on the bill.
+
+    In a list (``list_redemptions``) ``voucher_balance`` and ``receipt`` are None: get the
+    redemption for them."""
 
     id: uuid.UUID
     status: str
@@ -120,6 +126,10 @@ class Redemption:
     created_at: datetime
     captured_amount: int = 0
     refunded_amount: int = 0
+    currency: str = "CNY"
+    rate_bp: int | None = None
+    usage: Json | None = None
+    captured_at: datetime | None = None
     refunds: tuple[Refund, ...] = ()
     raw: Json = field(default_factory=dict, repr=False)
 
@@ -139,9 +149,25 @@ class Redemption:
             created_at=required_time(data["created_at"]),
             captured_amount=int(data.get("captured_amount") or 0),
             refunded_amount=int(data.get("refunded_amount") or 0),
+            currency=data.get("currency", "CNY"),
+            rate_bp=data.get("rate_bp"),
+            usage=data.get("usage"),
+            captured_at=parse_time(data.get("captured_at")),
             refunds=tuple(Refund.from_json(r) for r in data.get("refunds") or ()),
             raw=data,
         )
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    """A refund, and the redemption after it."""
+
+    refund: Refund
+    redemption: Redemption
+
+    @classmethod
+    def from_json(cls, data: Json) -> RefundResult:
+        return cls(Refund.from_json(data["refund"]), Redemption.from_json(data["redemption"]))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from providers.sdk.models import (
     Page,
     ProviderIdentity,
     Redemption,
-    Refund,
+    RefundResult,
     Usage,
     Voucher,
 )
@@ -114,10 +114,12 @@ class Operations:
         amount: int,
         reason: str | None,
         idempotency_key: str | None,
-    ) -> Flow[Refund]:
+    ) -> Flow[RefundResult]:
         path = f"{REDEMPTIONS}/{_segment(redemption_id)}/refunds"
         body = {"amount": amount, "reason": reason}
-        return self.call("POST", path, Refund.from_json, body=body, idempotency_key=idempotency_key)
+        return self.call(
+            "POST", path, RefundResult.from_json, body=body, idempotency_key=idempotency_key
+        )
 
     def get_redemption(self, redemption_id: uuid.UUID | str) -> Flow[Redemption]:
         path = f"{REDEMPTIONS}/{_segment(redemption_id)}"

@@ -1,6 +1,6 @@
 """When to send a request again, and how long to wait first (no I/O here).
 
-Safe to retry: a network error, a 5xx, a 429, and a 409 ``idempotency_key_in_flight`` (the
+Safe to retry: a network error, a 5xx, a 429, and a 409 ``idempotency_request_in_progress`` (the
 first attempt with the same key is still running on the server, typically after our read timed
 out). Every other 4xx is an answer: sending the same request again would get the same one.
 Retrying a POST is safe because each logical call carries one ``Idempotency-Key`` for all its
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-IN_FLIGHT_CODE = "idempotency_key_in_flight"
+IN_FLIGHT_CODE = "idempotency_request_in_progress"
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:

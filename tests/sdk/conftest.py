@@ -20,10 +20,11 @@ from providers.sdk import AsyncVoucherClient, ClientSecret, PrivateKeyJwt, Retry
 from providers.sdk.auth import Credentials
 from tests.callbacks.conftest import recorder
 from tests.clients.test_client_credentials import ec_key
-from tests.factories import create_organisation, create_provider_client
+from tests.factories import create_provider_client
+from tests.programs.factories import create_provider
 from tests.sdk.faults import AsyncFlakyTransport, Faults
 from voucher_service.app import create_app
-from voucher_service.organisations.models import Organisation, OrganisationKind
+from voucher_service.organisations.models import Organisation
 from voucher_service.settings import Settings
 
 FAST_RETRIES = RetryPolicy(base_delay=0.001, max_delay=0.01)
@@ -32,7 +33,8 @@ __all__ = ["recorder"]  # the callback tests' throw-away handler, used here too
 
 @pytest.fixture
 async def provider(session: AsyncSession) -> Organisation:
-    return await create_organisation(session, kind=OrganisationKind.provider)
+    """An approved provider selling compute and model (``gpu_hour``, ``token_1k``)."""
+    return await create_provider(session)
 
 
 @pytest.fixture
