@@ -213,11 +213,11 @@ def cpu_seconds(pids: list[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-async def sample_memory(roots: list[int], peak: list[int], stop: asyncio.Event) -> None:
+async def sample_memory(pids: list[int], peak: list[int], stop: asyncio.Event) -> None:
+    """Peak RSS of ``pids``, sampled in a thread (the load's event loop must not wait on it)."""
     while not stop.is_set():
-        pids = [pid for root in roots for pid in process_tree(root)]
-        peak[0] = max(peak[0], rss_bytes(pids))
-        await asyncio.sleep(0.25)
+        peak[0] = max(peak[0], await asyncio.to_thread(rss_bytes, pids))
+        await asyncio.sleep(0.5)
 
 
 async def redeem_once(sdk: AsyncVoucherClient, codes: list[str], stats: Stats) -> bool:
@@ -384,8 +384,8 @@ async def measure(
 ) -> tuple[Stats, float, int]:
     stats, peak, halt = Stats(), [0], asyncio.Event()
     pids = [server.pid for server in servers.values()]
-    tree = [pid for root in pids for pid in process_tree(root)]
-    sampler = asyncio.create_task(sample_memory(pids, peak, halt))
+    tree = [pid for root in pids for pid in process_tree(root)]  # once: replicas fork nothing
+    sampler = asyncio.create_task(sample_memory(tree, peak, halt))
     profilers: list[subprocess.Popen[bytes]] = []
     cpu_before = [0.0]
 
