@@ -44,7 +44,7 @@ def cluster(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
         processes = []
         for name, arguments in commands.items():
             log = stack.enter_context((tmp_path / f"{name}.log").open("w"))
-            process = subprocess.Popen(  # noqa: S603
+            process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
                 [sys.executable, "-m", "voucher_service", *arguments],
                 env=env,
                 stdout=subprocess.DEVNULL,
