@@ -5,6 +5,7 @@ ledger checkpoints in it, pg_restore it into a new database, and verify the copy
 from __future__ import annotations
 
 import subprocess
+import uuid
 from pathlib import Path
 
 import httpx
@@ -54,7 +55,7 @@ async def test_a_dump_restores_into_a_new_database_that_verifies(
     dump = tmp_path / "voucher.dump"
     source = make_url(database_url).database or ""
     pg("pg_dump", database_url, "--format=custom", f"--file={dump}", source)
-    copy = f"vs_restore_{worker_tag}_{tmp_path.name}"[:60]
+    copy = f"vs_restore_{worker_tag}_{uuid.uuid4().hex[:12]}"
     pg("createdb", database_url, copy)
     try:
         restore = ["--exit-on-error", "--no-owner", f"--dbname={copy}", f"{dump}"]
