@@ -249,3 +249,58 @@ async def test_slow_clients_and_slow_requests_meet_the_deadline(
             assert slow_work.headers["retry-after"] == "5"
             assert time.perf_counter() - started < 20  # each would have taken 30 s
             assert (await client.get("/livez")).status_code in (200, 404)
+
+
+def _wrong_check_character(code: str) -> str:
+    good = code[-1]
+    return code[:-1] + next(c for c in "0123456789ABCDEFGHJKMNPQRSTVWXYZ" if c != good)
+
+
+async def test_voucher_codes_cannot_be_enumerated(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, database: Database
+) -> None:
+    """A wrong check character is refused before any voucher query; lookups are rate-limited."""
+    from sqlalchemy import event
+
+    from tests.redemptions.factories import create_seller, voucher_for
+
+    seller = await create_seller(app, client, session)
+    voucher = await voucher_for(session, seller)
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        found = await client.get(f"/v1/provider/vouchers/{voucher.code}", headers=seller.headers)
+        assert found.status_code == 200, found.text
+        looked_up = [s for s in statements if "FROM voucher" in s]
+        assert looked_up  # the listener sees the voucher query when there is one
+        statements.clear()
+        typo = _wrong_check_character(voucher.code)
+        refused = await client.get(f"/v1/provider/vouchers/{typo}", headers=seller.headers)
+        assert refused.status_code == 422, refused.text
+        assert not [s for s in statements if "voucher" in s.split("WHERE")[0].lower()]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert refused.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_voucher_lookups_are_rate_limited_per_client(
+    settings: Settings, session: AsyncSession
+) -> None:
+    from tests.redemptions.factories import create_seller
+
+    limited = create_app(settings.model_copy(update={"rate_limit_provider_per_client": 5}))
+    async with limited.router.lifespan_context(limited):
+        transport = httpx.ASGITransport(app=limited)
+        async with httpx.AsyncClient(transport=transport, base_url="https://t") as client:
+            seller = await create_seller(limited, client, session)
+            statuses = [
+                (await client.get(f"/v1/provider/vouchers/{code}", headers=seller.headers))
+                for code in ["0000-0000-0000-0"] * 8
+            ]
+    assert [r.status_code for r in statuses][-2:] == [429, 429]
+    assert statuses[-1].headers["retry-after"]
