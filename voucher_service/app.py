@@ -27,7 +27,12 @@ from voucher_service.health.router import router as health_router
 from voucher_service.keys.router import router as keys_router
 from voucher_service.keys.secret import derive_key, load_or_create_secret
 from voucher_service.keys.service import KeyRing
-from voucher_service.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from voucher_service.kit.middleware import (
+    BodySizeLimitMiddleware,
+    ContentEncodingMiddleware,
+    RequestContextMiddleware,
+    RequestDeadlineMiddleware,
+)
 from voucher_service.kit.problems import install_problem_handlers
 from voucher_service.metrics.router import router as metrics_router
 from voucher_service.organisations.router import router as organisations_router
@@ -107,6 +112,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         max_bytes=settings.max_body_bytes,
         larger_bodies=upload_limits(settings),
     )
+    app.add_middleware(ContentEncodingMiddleware)
+    app.add_middleware(RequestDeadlineMiddleware, seconds=settings.request_timeout_seconds)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(keys_router)

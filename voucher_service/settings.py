@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    request_timeout_seconds: float = Field(
+        default=60,
+        gt=0,
+        le=3600,
+        description="a request's whole time limit, reading its body included (408 or 503)",
+    )
     embedded_worker: bool = Field(
         default=True, description="run the background worker inside the API process"
     )
