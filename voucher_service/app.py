@@ -27,6 +27,7 @@ from voucher_service.keys.secret import derive_key, load_or_create_secret
 from voucher_service.keys.service import KeyRing
 from voucher_service.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from voucher_service.kit.problems import install_problem_handlers
+from voucher_service.ledger_admin.router import router as ledger_admin_router
 from voucher_service.metrics.router import router as metrics_router
 from voucher_service.organisations.router import router as organisations_router
 from voucher_service.portal import flash
@@ -36,6 +37,8 @@ from voucher_service.portal.security import PortalSecurityHeadersMiddleware
 from voucher_service.portal.templating import PORTAL_STATIC
 from voucher_service.provider_registry import problems as registry_problems  # noqa: F401
 from voucher_service.settings import Settings
+from voucher_service.settlements.router import admin as settlements_admin_router
+from voucher_service.settlements.router import provider as settlements_provider_router
 from voucher_service.users.router import router as users_router
 from voucher_service.webhooks import problems as webhook_problems  # noqa: F401 (registers them)
 from voucher_service.webhooks.admin_router import router as webhooks_admin_router
@@ -109,6 +112,9 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         webhooks_admin_router,
         callbacks_router,
         audit_router,
+        ledger_admin_router,
+        settlements_admin_router,
+        settlements_provider_router,
     ):
         app.include_router(router)
     app.include_router(metrics_router)
