@@ -13,6 +13,7 @@ from __future__ import annotations
 from tests.authz import rules
 from tests.authz.case import RouteCase, constant
 from tests.authz.portal_cases import PORTAL_ROUTES
+from tests.authz.settlement_cases import SETTLEMENT_ROUTES
 from tests.authz.targets import (
     active_organisation,
     client_credentials,
@@ -196,3 +197,4 @@ IDENTITY_ROUTES: list[RouteCase] = [
 
 #: Every route of the application. Later issues append their own lists here.
 ROUTES: list[RouteCase] = [*IDENTITY_ROUTES, *WEBHOOK_ROUTES, *PORTAL_ROUTES]
+ROUTES += SETTLEMENT_ROUTES
