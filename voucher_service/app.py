@@ -36,6 +36,8 @@ from voucher_service.portal.router import PortalErrorPages
 from voucher_service.portal.security import PortalSecurityHeadersMiddleware
 from voucher_service.portal.templating import PORTAL_STATIC
 from voucher_service.provider_registry import problems as registry_problems  # noqa: F401
+from voucher_service.redemptions.router import holder_router as voucher_redemptions_router
+from voucher_service.redemptions.router import router as redemptions_router
 from voucher_service.settings import Settings
 from voucher_service.settlements.router import admin as settlements_admin_router
 from voucher_service.settlements.router import provider as settlements_provider_router
@@ -115,6 +117,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         ledger_admin_router,
         settlements_admin_router,
         settlements_provider_router,
+        redemptions_router,
+        voucher_redemptions_router,
     ):
         app.include_router(router)
     app.include_router(metrics_router)

@@ -9,11 +9,13 @@ import providers.registry.models
 import providers.webhooks.models  # noqa: F401
 import voucher_service.audit.models
 import voucher_service.auth.models
+import voucher_service.idempotency.models
 import voucher_service.kit.models
 import voucher_service.ledger_admin.models
 import voucher_service.organisations.models
 import voucher_service.programs.models
 import voucher_service.ratelimit.models
+import voucher_service.redemptions.models
 import voucher_service.settlements.models
 import voucher_service.users.models
 import voucher_service.vouchers.models

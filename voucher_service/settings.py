@@ -123,6 +123,25 @@ class Settings(BaseSettings):
     statement_max_bytes: int = Field(
         default=200 * 1024 * 1024, ge=1024, description="largest provider statement upload"
     )
+    idempotency_retention_hours: float | None = Field(
+        default=24,
+        gt=0,
+        description="how long an Idempotency-Key's answer is kept on ordinary mutating routes "
+        "(empty: for ever)",
+    )
+    idempotency_redemption_retention_hours: float | None = Field(
+        default=None,
+        gt=0,
+        description="how long an Idempotency-Key's answer is kept on provider redemption calls "
+        "(empty: for ever)",
+    )
+    idempotency_wait_seconds: float = Field(
+        default=10,
+        ge=0,
+        le=60,
+        description="how long a request waits for another one with the same Idempotency-Key "
+        "before answering 409 idempotency_request_in_progress",
+    )
 
     @model_validator(mode="after")
     def _check_database_url(self) -> Settings:

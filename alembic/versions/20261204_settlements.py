@@ -14,7 +14,7 @@ import ledger.sqltypes
 from alembic import op
 
 revision: str = "20261204_settlements"
-down_revision: str | None = "20261201_programmes"
+down_revision: str | None = "20261203_redemptions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
