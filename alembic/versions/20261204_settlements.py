@@ -1,7 +1,7 @@
 """settlements: settlements and their items (unique per source), ledger verify runs
 
 Revision ID: 20261204_settlements
-Revises: 20261201_programmes
+Revises: 20261203_redemptions
 Create Date: 2026-11-29 19:23:32.082392
 """
 
