@@ -24,6 +24,7 @@ from voucher_service.kit.pagination import Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
 from voucher_service.programs.errors import ProgramNotFound
 from voucher_service.programs.models import Program
+from voucher_service.settlements import hooks as _paid_hook  # noqa: F401 (registers it)
 from voucher_service.settlements import service
 from voucher_service.settlements.errors import SettlementNotFound
 from voucher_service.settlements.models import Settlement, SettlementItem
