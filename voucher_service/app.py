@@ -38,6 +38,9 @@ from voucher_service.portal.router import PortalErrorPages
 from voucher_service.portal.security import PortalSecurityHeadersMiddleware
 from voucher_service.portal.templating import PORTAL_STATIC
 from voucher_service.provider_registry import problems as registry_problems  # noqa: F401
+from voucher_service.reconciliation.router import admin as reconciliation_admin_router
+from voucher_service.reconciliation.router import provider as reconciliation_provider_router
+from voucher_service.reconciliation.router import statement_limits
 from voucher_service.redemptions.router import holder_router as voucher_redemptions_router
 from voucher_service.redemptions.router import router as redemptions_router
 from voucher_service.settings import Settings
@@ -105,7 +108,10 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        larger_bodies=upload_limits(settings),
+        larger_bodies=[
+            *upload_limits(settings),
+            *statement_limits(settings.statement_max_bytes),
+        ],
     )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
@@ -123,6 +129,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         ledger_admin_router,
         settlements_admin_router,
         settlements_provider_router,
+        reconciliation_admin_router,
+        reconciliation_provider_router,
         redemptions_router,
         voucher_redemptions_router,
     ):

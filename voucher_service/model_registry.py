@@ -17,6 +17,7 @@ import voucher_service.ledger_admin.models
 import voucher_service.organisations.models
 import voucher_service.programs.models
 import voucher_service.ratelimit.models
+import voucher_service.reconciliation.models
 import voucher_service.redemptions.models
 import voucher_service.settlements.models
 import voucher_service.users.models

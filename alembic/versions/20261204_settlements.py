@@ -1,8 +1,8 @@
-"""settlements: settlements and their items (unique per source), ledger verify runs
+"""settlements: settlements and items (unique per source), reconciliation reports, verify runs
 
 Revision ID: 20261204_settlements
 Revises: 20261203_redemptions
-Create Date: 2026-11-29 19:23:32.082392
+Create Date: 2026-12-04 09:00:00.000000
 """
 
 from collections.abc import Sequence
@@ -34,6 +34,58 @@ def upgrade() -> None:
         sa.Column("run_by_id", sa.Uuid(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_verify_run")),
     )
+    op.create_table(
+        "reconciliation_line",
+        sa.Column("reconciliation_id", sa.Uuid(), nullable=False),
+        sa.Column("line_no", sa.BigInteger(), nullable=False),
+        sa.Column("order_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "reconciliation_id", "line_no", name=op.f("pk_reconciliation_line")
+        ),
+    )
+    with op.batch_alter_table("reconciliation_line", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_reconciliation_line_order", ["reconciliation_id", "order_id"], unique=False
+        )
+
+    op.create_table(
+        "reconciliation",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", ledger.sqltypes.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("provider_id", sa.Uuid(), nullable=False),
+        sa.Column("period_start_on", sa.Date(), nullable=False),
+        sa.Column("period_end_on", sa.Date(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("encoding", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("line_count", sa.BigInteger(), nullable=False),
+        sa.Column("error_count", sa.BigInteger(), nullable=False),
+        sa.Column("matched_count", sa.BigInteger(), nullable=False),
+        sa.Column("matched_amount", sa.BigInteger(), nullable=False),
+        sa.Column("missing_ours_count", sa.BigInteger(), nullable=False),
+        sa.Column("missing_ours_amount", sa.BigInteger(), nullable=False),
+        sa.Column("missing_theirs_count", sa.BigInteger(), nullable=False),
+        sa.Column("missing_theirs_amount", sa.BigInteger(), nullable=False),
+        sa.Column("mismatch_count", sa.BigInteger(), nullable=False),
+        sa.Column("mismatch_their_amount", sa.BigInteger(), nullable=False),
+        sa.Column("mismatch_our_amount", sa.BigInteger(), nullable=False),
+        sa.Column("statement_amount", sa.BigInteger(), nullable=False),
+        sa.Column("uploaded_by_id", sa.Uuid(), nullable=True),
+        sa.Column("completed_at", ledger.sqltypes.UTCDateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('rejected', 'matched', 'discrepancies')",
+            name=op.f("ck_reconciliation_status"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["provider_id"],
+            ["organisation.id"],
+            name=op.f("fk_reconciliation_provider_id_organisation"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reconciliation")),
+    )
+    with op.batch_alter_table("reconciliation", schema=None) as batch_op:
+        batch_op.create_index("ix_reconciliation_provider", ["provider_id", "id"], unique=False)
+
     op.create_table(
         "settlement",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -87,6 +139,39 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_settlement_status"), ["status"], unique=False)
 
     op.create_table(
+        "reconciliation_difference",
+        sa.Column("reconciliation_id", sa.Uuid(), nullable=False),
+        sa.Column("order_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("their_amount", sa.BigInteger(), nullable=True),
+        sa.Column("our_amount", sa.BigInteger(), nullable=True),
+        sa.Column("line_no", sa.BigInteger(), nullable=True),
+        sa.Column("redemption_id", sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["reconciliation_id"],
+            ["reconciliation.id"],
+            name=op.f("fk_reconciliation_difference_reconciliation_id_reconciliation"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "reconciliation_id", "order_id", name=op.f("pk_reconciliation_difference")
+        ),
+    )
+    op.create_table(
+        "reconciliation_error",
+        sa.Column("reconciliation_id", sa.Uuid(), nullable=False),
+        sa.Column("line_no", sa.BigInteger(), nullable=False),
+        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+        sa.Column("detail", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["reconciliation_id"],
+            ["reconciliation.id"],
+            name=op.f("fk_reconciliation_error_reconciliation_id_reconciliation"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "reconciliation_id", "line_no", name=op.f("pk_reconciliation_error")
+        ),
+    )
+    op.create_table(
         "settlement_item",
         sa.Column("source_kind", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
         sa.Column("source_id", sa.Uuid(), nullable=False),
@@ -116,11 +201,21 @@ def downgrade() -> None:
         batch_op.drop_index("ix_settlement_item_settlement")
 
     op.drop_table("settlement_item")
+    op.drop_table("reconciliation_error")
+    op.drop_table("reconciliation_difference")
     with op.batch_alter_table("settlement", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_settlement_status"))
         batch_op.drop_index(batch_op.f("ix_settlement_program_id"))
         batch_op.drop_index("ix_settlement_payee")
 
     op.drop_table("settlement")
+    with op.batch_alter_table("reconciliation", schema=None) as batch_op:
+        batch_op.drop_index("ix_reconciliation_provider")
+
+    op.drop_table("reconciliation")
+    with op.batch_alter_table("reconciliation_line", schema=None) as batch_op:
+        batch_op.drop_index("ix_reconciliation_line_order")
+
+    op.drop_table("reconciliation_line")
     op.drop_table("ledger_verify_run")
     # ### end Alembic commands ###
