@@ -14,6 +14,7 @@ from tests.authz import rules
 from tests.authz.application_cases import APPLICATION_ROUTES
 from tests.authz.case import RouteCase, constant
 from tests.authz.portal_cases import PORTAL_ROUTES
+from tests.authz.reconciliation_cases import RECONCILIATION_ROUTES
 from tests.authz.settlement_cases import SETTLEMENT_ROUTES
 from tests.authz.targets import (
     active_organisation,
@@ -199,4 +200,5 @@ IDENTITY_ROUTES: list[RouteCase] = [
 #: Every route of the application. Later issues append their own lists here.
 ROUTES: list[RouteCase] = [*IDENTITY_ROUTES, *WEBHOOK_ROUTES, *PORTAL_ROUTES]
 ROUTES += SETTLEMENT_ROUTES
+ROUTES += RECONCILIATION_ROUTES
 ROUTES += APPLICATION_ROUTES
