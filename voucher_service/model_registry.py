@@ -14,6 +14,7 @@ import voucher_service.claims.models
 import voucher_service.idempotency.models
 import voucher_service.kit.models
 import voucher_service.ledger_admin.models
+import voucher_service.notices.models
 import voucher_service.organisations.models
 import voucher_service.programs.models
 import voucher_service.ratelimit.models
