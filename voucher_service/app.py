@@ -43,6 +43,8 @@ from voucher_service.reconciliation.router import provider as reconciliation_pro
 from voucher_service.reconciliation.router import statement_limits
 from voucher_service.redemptions.router import holder_router as voucher_redemptions_router
 from voucher_service.redemptions.router import router as redemptions_router
+from voucher_service.reports.router import public as open_data_router
+from voucher_service.reports.router import router as reports_router
 from voucher_service.settings import Settings
 from voucher_service.settlements.router import admin as settlements_admin_router
 from voucher_service.settlements.router import provider as settlements_provider_router
@@ -131,6 +133,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         settlements_provider_router,
         reconciliation_admin_router,
         reconciliation_provider_router,
+        reports_router,
+        open_data_router,
         redemptions_router,
         voucher_redemptions_router,
     ):

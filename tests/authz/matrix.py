@@ -15,6 +15,7 @@ from tests.authz.application_cases import APPLICATION_ROUTES
 from tests.authz.case import RouteCase, constant
 from tests.authz.portal_cases import PORTAL_ROUTES
 from tests.authz.reconciliation_cases import RECONCILIATION_ROUTES
+from tests.authz.report_cases import REPORT_ROUTES
 from tests.authz.settlement_cases import SETTLEMENT_ROUTES
 from tests.authz.targets import (
     active_organisation,
@@ -201,4 +202,5 @@ IDENTITY_ROUTES: list[RouteCase] = [
 ROUTES: list[RouteCase] = [*IDENTITY_ROUTES, *WEBHOOK_ROUTES, *PORTAL_ROUTES]
 ROUTES += SETTLEMENT_ROUTES
 ROUTES += RECONCILIATION_ROUTES
+ROUTES += REPORT_ROUTES
 ROUTES += APPLICATION_ROUTES
