@@ -37,7 +37,9 @@ from voucher_service.portal.router import ROUTERS as PORTAL_ROUTERS
 from voucher_service.portal.router import PortalErrorPages
 from voucher_service.portal.security import PortalSecurityHeadersMiddleware
 from voucher_service.portal.templating import PORTAL_STATIC
+from voucher_service.programs.router import router as programs_router
 from voucher_service.provider_registry import problems as registry_problems  # noqa: F401
+from voucher_service.provider_registry.router import router as provider_registry_router
 from voucher_service.reconciliation.router import admin as reconciliation_admin_router
 from voucher_service.reconciliation.router import provider as reconciliation_provider_router
 from voucher_service.reconciliation.router import statement_limits
@@ -49,6 +51,7 @@ from voucher_service.settings import Settings
 from voucher_service.settlements.router import admin as settlements_admin_router
 from voucher_service.settlements.router import provider as settlements_provider_router
 from voucher_service.users.router import router as users_router
+from voucher_service.vouchers.router import router as vouchers_router
 from voucher_service.webhooks import problems as webhook_problems  # noqa: F401 (registers them)
 from voucher_service.webhooks.admin_router import router as webhooks_admin_router
 from voucher_service.webhooks.openapi import install_webhook_docs
@@ -135,6 +138,9 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         reconciliation_provider_router,
         reports_router,
         open_data_router,
+        provider_registry_router,
+        programs_router,
+        vouchers_router,
         redemptions_router,
         voucher_redemptions_router,
     ):

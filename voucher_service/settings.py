@@ -123,6 +123,15 @@ class Settings(BaseSettings):
     statement_max_bytes: int = Field(
         default=200 * 1024 * 1024, ge=1024, description="largest provider statement upload"
     )
+    attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=100 * 1024 * 1024,
+        description="largest attachment (application or claim file) accepted, in bytes",
+    )
+    rate_limit_objection_per_address: int = Field(
+        default=10, ge=0, description="publicity objections per client address per window"
+    )
     idempotency_retention_hours: float | None = Field(
         default=24,
         gt=0,
@@ -141,15 +150,6 @@ class Settings(BaseSettings):
         le=60,
         description="how long a request waits for another one with the same Idempotency-Key "
         "before answering 409 idempotency_request_in_progress",
-    )
-    attachment_max_bytes: int = Field(
-        default=10 * 1024 * 1024,
-        ge=1024,
-        le=100 * 1024 * 1024,
-        description="largest attachment (application or claim file) accepted, in bytes",
-    )
-    rate_limit_objection_per_address: int = Field(
-        default=10, ge=0, description="publicity objections per client address per window"
     )
 
     @model_validator(mode="after")

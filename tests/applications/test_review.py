@@ -49,6 +49,8 @@ async def test_return_edit_resubmit_keeps_history(
     app_id = application["id"]
     first, second = await authority_people(app, session, 2)
     assert (await decide(client, first, app_id)).status_code == 200
+    silent = await decide(client, second, app_id, "return")
+    assert silent.status_code == 422 and silent.json()["code"] == "comment_required"
     returned = await decide(client, second, app_id, "return", "请补充项目说明")
     assert returned.json()["application"]["state"] == "returned"
     patched = await client.patch(
@@ -116,7 +118,12 @@ async def test_two_distinct_approvers_above_threshold(
     issued = await decide(client, second, app_id)
     assert issued.json()["application"]["state"] == "approved"
     assert issued.json()["application"]["voucher_id"] is not None
-    assert len(await audit_events(database, "application.decision.approve")) == 2
+    events = await audit_events(database, "application.decision.approve")
+    assert [(e.outcome, e.reason) for e in events] == [
+        ("success", None),
+        ("failure", "four_eyes_required"),
+        ("success", None),
+    ]
 
 
 async def test_sysadmins_and_auditors_never_decide(
@@ -149,7 +156,7 @@ async def ready_applications(
 
 
 async def test_fifo_approves_in_contract_date_order(
-    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, database: Database
 ) -> None:
     # Each award is 6,000,000 fen (30 % of 200,000 CNY); the budget covers one.
     _program, (later, earlier) = await ready_applications(
@@ -164,6 +171,11 @@ async def test_fifo_approves_in_contract_date_order(
     no_longer_fits = await decide(client, reviewer, later)
     assert no_longer_fits.status_code == 409
     assert no_longer_fits.json()["code"] == "budget_exhausted"
+    refusals = await audit_events(database, "application.decision.approve")
+    assert [(e.outcome, e.reason) for e in refusals if e.target_id == later] == [
+        ("failure", "earlier_application_waiting"),
+        ("failure", "budget_exhausted"),
+    ]
     state = (await client.get(f"/v1/admin/applications/{later}", headers=reviewer)).json()
     assert state["state"] == "publicity" and state["voucher_id"] is None
     assert (await ledger.trial_balance(session)).balanced

@@ -14,7 +14,9 @@ from tests.authz import rules
 from tests.authz.application_cases import APPLICATION_ROUTES
 from tests.authz.case import RouteCase, constant
 from tests.authz.portal_cases import PORTAL_ROUTES
+from tests.authz.programme_cases import PROGRAMME_ROUTES
 from tests.authz.reconciliation_cases import RECONCILIATION_ROUTES
+from tests.authz.redemption_cases import REDEMPTION_ROUTES
 from tests.authz.report_cases import REPORT_ROUTES
 from tests.authz.settlement_cases import SETTLEMENT_ROUTES
 from tests.authz.targets import (
@@ -199,8 +201,9 @@ IDENTITY_ROUTES: list[RouteCase] = [
 ]
 
 #: Every route of the application. Later issues append their own lists here.
-ROUTES: list[RouteCase] = [*IDENTITY_ROUTES, *WEBHOOK_ROUTES, *PORTAL_ROUTES]
+ROUTES: list[RouteCase] = [*IDENTITY_ROUTES, *WEBHOOK_ROUTES, *PORTAL_ROUTES, *PROGRAMME_ROUTES]
+ROUTES += APPLICATION_ROUTES
+ROUTES += REDEMPTION_ROUTES
 ROUTES += SETTLEMENT_ROUTES
 ROUTES += RECONCILIATION_ROUTES
 ROUTES += REPORT_ROUTES
-ROUTES += APPLICATION_ROUTES
