@@ -126,6 +126,12 @@ async def issue_voucher(
         valid_until=validity_end(program, valid_from),
         application_id=application_id,
     )
+    if voucher.valid_until <= valid_from:
+        raise ProgramStateConflict(
+            f"The programme's vouchers were valid until {program.valid_until_on}.",
+            detail_zh=f"该项目的券有效期至 {program.valid_until_on}，已不能发放。",
+            status_now=program.status,
+        )
     savepoint = await session.begin_nested()
     try:
         outcome = await _move_issue(session, program, voucher)
