@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,6 +52,20 @@ def check_period(start_on: date, end_on: date) -> Period:
     return Period(*period_bounds(start_on, end_on))
 
 
+async def bulk_insert(session: AsyncSession, table: sa.Table, rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows (in ``table``'s column order): COPY on PostgreSQL, executemany elsewhere."""
+    if not rows:
+        return
+    columns = [column.name for column in table.columns]
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        await driver.copy_records_to_table(table.name, records=rows, columns=columns)
+        return
+    await session.execute(sa.insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+
+
 def _next_batch(lines: Iterator[StatementLine | LineError]) -> list[StatementLine | LineError]:
     return list(itertools.islice(lines, BATCH))
 
@@ -62,29 +77,17 @@ async def _stage(session: AsyncSession, report: Reconciliation, path: Path, peri
     while batch := await asyncio.to_thread(_next_batch, lines):
         count += len(batch)
         good = [
-            {
-                "reconciliation_id": report.id,
-                "line_no": item.line_no,
-                "order_id": item.order_id,
-                "amount": item.amount,
-            }
+            (report.id, item.line_no, item.order_id, item.amount)
             for item in batch
             if isinstance(item, StatementLine)
         ]
         bad = [
-            {
-                "reconciliation_id": report.id,
-                "line_no": item.line_no,
-                "code": item.code,
-                "detail": item.detail,
-            }
+            (report.id, item.line_no, item.code, item.detail)
             for item in batch
             if isinstance(item, LineError)
         ]
-        if good:
-            await session.execute(sa.insert(ReconciliationLine), good)
-        if bad:
-            await session.execute(sa.insert(ReconciliationError), bad)
+        await bulk_insert(session, ReconciliationLine.__table__, good)  # type: ignore[attr-defined]
+        await bulk_insert(session, ReconciliationError.__table__, bad)  # type: ignore[attr-defined]
     return count
 
 
