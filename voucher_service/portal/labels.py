@@ -61,6 +61,58 @@ _LABELS: dict[str, dict[str, str]] = {
         "settlements:write": N_("Confirm or dispute settlements and upload statements"),
         "webhooks:manage": N_("Configure the webhook endpoint"),
     },
+    "program_kind": {"compute": N_("Compute voucher"), "model": N_("Model voucher")},
+    "program_mode": {
+        "point_of_sale": N_("Deducted when the provider bills"),
+        "reimbursement": N_("Reimbursed after payment"),
+    },
+    "program_status": {
+        "draft": N_("Draft"),
+        "open": N_("Open for applications"),
+        "closed": N_("Closed"),
+        "archived": N_("Archived"),
+    },
+    "app_state": {
+        "draft": N_("Draft"),
+        "submitted": N_("Submitted"),
+        "in_review": N_("In review"),
+        "publicity": N_("In publicity"),
+        "approved": N_("Approved"),
+        "rejected": N_("Rejected"),
+        "returned": N_("Returned for changes"),
+        "withdrawn": N_("Withdrawn"),
+    },
+    "decision": {"approve": N_("Approved"), "reject": N_("Rejected"), "return": N_("Returned")},
+    "stage_kind": {"review": N_("Review"), "publicity": N_("Publicity")},
+    "tier": {
+        "startup": N_("Start-ups"),
+        "sme": N_("Small and medium enterprises"),
+        "small_contract": N_("Small contracts"),
+        "domestic_chips": N_("Contracts on domestic chips"),
+        "industry": N_("Priority industries"),
+        "default": N_("Everyone else"),
+    },
+    "cap": {
+        "per_contract": N_("Cap per contract"),
+        "per_claim_share": N_("Share of the contract"),
+        "enterprise_annual_remaining": N_("What is left of the enterprise's annual cap"),
+    },
+    "rounding": {"fen": N_("to the fen"), "yuan": N_("down to whole yuan")},
+    "voucher_state": {
+        "active": N_("Active"),
+        "frozen": N_("Frozen"),
+        "exhausted": N_("Used up"),
+        "expired": N_("Expired"),
+        "revoked": N_("Revoked"),
+    },
+    "attachment_kind": {
+        "contract": N_("Contract"),
+        "business_licence": N_("Business licence"),
+        "invoice": N_("Invoice"),
+        "payment": N_("Proof of payment"),
+        "delivery": N_("Delivery or usage report"),
+        "other": N_("Other"),
+    },
 }
 
 _TONES = {
@@ -76,6 +128,18 @@ _TONES = {
     "gone": "bad",
     "lost": "bad",
     "failure": "bad",
+    "open": "ok",
+    "approved": "ok",
+    "in_review": "warn",
+    "submitted": "warn",
+    "publicity": "warn",
+    "returned": "warn",
+    "frozen": "warn",
+    "rejected": "bad",
+    "withdrawn": "neutral",
+    "expired": "neutral",
+    "exhausted": "neutral",
+    "closed": "neutral",
 }
 
 
