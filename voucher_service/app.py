@@ -34,6 +34,7 @@ from voucher_service.portal.router import ROUTERS as PORTAL_ROUTERS
 from voucher_service.portal.router import PortalErrorPages
 from voucher_service.portal.security import PortalSecurityHeadersMiddleware
 from voucher_service.portal.templating import PORTAL_STATIC
+from voucher_service.provider_registry import problems as registry_problems  # noqa: F401
 from voucher_service.settings import Settings
 from voucher_service.users.router import router as users_router
 from voucher_service.webhooks import problems as webhook_problems  # noqa: F401 (registers them)

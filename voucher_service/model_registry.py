@@ -5,13 +5,16 @@ from sqlmodel import SQLModel
 import ledger.models  # noqa: F401
 import providers.callbacks.models
 import providers.clients.models
+import providers.registry.models
 import providers.webhooks.models  # noqa: F401
 import voucher_service.audit.models
 import voucher_service.auth.models
 import voucher_service.kit.models
 import voucher_service.organisations.models
+import voucher_service.programs.models
 import voucher_service.ratelimit.models
 import voucher_service.users.models
+import voucher_service.vouchers.models
 import voucher_service.worker.models  # noqa: F401
 
 metadata = SQLModel.metadata
