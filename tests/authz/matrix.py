@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from tests.authz import rules
 from tests.authz.case import RouteCase, constant
+from tests.authz.portal2_cases import PORTAL2_ROUTES
 from tests.authz.portal_cases import PORTAL_ROUTES
 from tests.authz.targets import (
     active_organisation,
@@ -195,4 +196,4 @@ IDENTITY_ROUTES: list[RouteCase] = [
 ]
 
 #: Every route of the application. Later issues append their own lists here.
-ROUTES: list[RouteCase] = [*IDENTITY_ROUTES, *WEBHOOK_ROUTES, *PORTAL_ROUTES]
+ROUTES: list[RouteCase] = [*IDENTITY_ROUTES, *WEBHOOK_ROUTES, *PORTAL_ROUTES, *PORTAL2_ROUTES]

@@ -25,7 +25,9 @@ def parse_yuan(raw: str) -> int | None:
     return int(match["whole"]) * 100 + int(fen)
 
 
-def fen_field(values: dict[str, object], errors: dict[str, str], name: str, language: Language) -> int | None:
+def fen_field(
+    values: dict[str, object], errors: dict[str, str], name: str, language: Language
+) -> int | None:
     """The amount typed into form field ``name``, in fen; an error on the field if it is not one."""
     raw = str(values.get(name) or "")
     if not raw:

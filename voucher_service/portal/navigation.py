@@ -82,6 +82,7 @@ def _items() -> list[NavItem]:
 ITEMS = _items()
 PUBLIC = [
     NavItem("/portal/", N_("Home"), frozenset()),
+    NavItem("/portal/programmes", N_("Programmes"), frozenset()),
     NavItem("/portal/register", N_("Register an enterprise"), frozenset()),
 ]
 

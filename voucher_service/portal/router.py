@@ -20,6 +20,7 @@ from voucher_service.portal.pages import (
     authority_organisations,
     authority_users,
     enterprise,
+    programmes,
     provider,
     provider_webhooks,
     public,
@@ -59,6 +60,7 @@ ROUTERS = [
         area.router
         for area in (
             public,
+            programmes,
             account,
             enterprise,
             provider,

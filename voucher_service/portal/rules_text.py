@@ -51,8 +51,10 @@ def cap_sentences(program: Any, language: Language) -> list[str]:
         sentences.append(
             translate(
                 language,
-                N_("At most %(amount)s yuan per enterprise in a fiscal year, across programmes "
-                   "of this kind."),
+                N_(
+                    "At most %(amount)s yuan per enterprise in a fiscal year, across programmes "
+                    "of this kind."
+                ),
                 amount=yuan(program.enterprise_annual_cap_amount),
             )
         )
@@ -132,8 +134,12 @@ def working_steps(working: Mapping[str, Any] | None, language: Language) -> list
     steps = [
         (
             translate(language, N_("Contract amount")),
-            translate(language, N_("%(amount)s yuan over %(days)s days"),
-                      amount=yuan(working["contract_amount"]), days=str(working["contract_days"])),
+            translate(
+                language,
+                N_("%(amount)s yuan over %(days)s days"),
+                amount=yuan(working["contract_amount"]),
+                days=str(working["contract_days"]),
+            ),
         ),
         (
             translate(language, N_("Days inside the eligible period")),
@@ -154,8 +160,12 @@ def working_steps(working: Mapping[str, Any] | None, language: Language) -> list
         mark = translate(language, N_(" (applies)")) if cap.get("binding") else ""
         steps.append((name + mark, yuan(int(cap["limit_amount"]))))
     rounding = translate(language, labels.of("rounding", working.get("rounding")))
-    steps.append((translate(language, N_("Rounded %(how)s"), how=rounding),
-                  yuan(int(working["eligible_amount"]))))
+    steps.append(
+        (
+            translate(language, N_("Rounded %(how)s"), how=rounding),
+            yuan(int(working["eligible_amount"])),
+        )
+    )
     return steps
 
 

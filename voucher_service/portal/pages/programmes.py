@@ -38,7 +38,9 @@ async def programme_list(request: Request, _viewer: Viewer, session: SessionDep)
     return render(request, "programmes/list.html", {"cards": cards})
 
 
-async def published_program(session: SessionDep, program_id: Annotated[uuid.UUID, Path()]) -> Program:
+async def published_program(
+    session: SessionDep, program_id: Annotated[uuid.UUID, Path()]
+) -> Program:
     program = await session.get(Program, program_id)
     if program is None or program.status not in PUBLISHED:
         raise NotFound()
@@ -53,10 +55,14 @@ async def programme_detail(
     language = portal_language(request)
     provider_ids = await programs.eligible_provider_ids(session, program.id)
     providers = (
-        await session.scalars(
-            select(Organisation.name).where(col(Organisation.id).in_(provider_ids))
-        )
-    ).all() if provider_ids else []
+        (
+            await session.scalars(
+                select(Organisation.name).where(col(Organisation.id).in_(provider_ids))
+            )
+        ).all()
+        if provider_ids
+        else []
+    )
     context = {
         "program": program,
         "tiers": rules_text.tier_sentences(program, language),
