@@ -18,7 +18,7 @@ from providers.registry.models import CatalogueItem, ProviderProfile, ProviderSt
 from tests.factories import create_organisation
 from voucher_service.audit.service import AuditActor
 from voucher_service.organisations.models import Organisation, OrganisationKind
-from voucher_service.programs import service as programs
+from voucher_service.programs import configuration
 from voucher_service.programs.models import Program, ProgramProvider, ProgramStatus
 from voucher_service.vouchers import service as vouchers
 from voucher_service.vouchers.models import Voucher
@@ -89,7 +89,8 @@ async def create_program(
     **overrides: Any,
 ) -> Program:
     """A programme in ``status`` with these eligible providers, funded with ``budget`` fen."""
-    program = await programs.create_program(session, program_values(**overrides), actor=FACTORY)
+    values = program_values(**overrides)
+    program = await configuration.create_program(session, values, actor=FACTORY)
     program.status = status
     for provider in providers:
         session.add(ProgramProvider(program_id=program.id, provider_id=provider.id))
@@ -101,7 +102,7 @@ async def create_program(
 
 async def fund_program(session: AsyncSession, program: Program, amount: int) -> None:
     """Move ``amount`` from the treasury to the programme (committed)."""
-    await programs.fund(session, program, amount=amount, key=uuid.uuid4().hex, actor=FACTORY)
+    await configuration.fund(session, program, amount=amount, key=uuid.uuid4().hex, actor=FACTORY)
     await session.commit()
 
 

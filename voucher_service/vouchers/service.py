@@ -226,7 +226,7 @@ async def get_voucher(
     """The voucher, if it exists (row locked when asked)."""
     query = select(Voucher).where(col(Voucher.id) == voucher_id)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update().execution_options(populate_existing=True)
     return (await session.execute(query)).scalar_one_or_none()
 
 
