@@ -13,6 +13,8 @@ from starlette.staticfiles import StaticFiles
 
 import voucher_service.accounting.problems  # noqa: F401  (maps ledger errors before handlers)
 from voucher_service import __version__
+from voucher_service.applications.routers import ROUTERS as APPLICATION_ROUTERS
+from voucher_service.applications.routers import upload_limits
 from voucher_service.audit.router import router as audit_router
 from voucher_service.audit.service import AuditFlushMiddleware
 from voucher_service.auth.oauth_router import router as oauth_router
@@ -95,7 +97,11 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     install_problem_handlers(app)
     # Innermost: writes the audit events a request recorded "separately" once it is over.
     app.add_middleware(AuditFlushMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger_bodies=upload_limits(settings),
+    )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(keys_router)
@@ -112,6 +118,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     ):
         app.include_router(router)
     app.include_router(metrics_router)
+    for router in APPLICATION_ROUTERS:
+        app.include_router(router)
     install_webhook_docs(app)
     mount_portal(app, server_secret)
     return app

@@ -112,6 +112,15 @@ class Settings(BaseSettings):
     rate_limit_provider_per_address: int = Field(default=6000, ge=0)
     rate_limit_provider_per_client: int = Field(default=6000, ge=0)
     audit_retention_days: int = Field(default=365, ge=180)
+    attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=100 * 1024 * 1024,
+        description="largest attachment (application or claim file) accepted, in bytes",
+    )
+    rate_limit_objection_per_address: int = Field(
+        default=10, ge=0, description="publicity objections per client address per window"
+    )
 
     @model_validator(mode="after")
     def _check_database_url(self) -> Settings:
