@@ -36,6 +36,7 @@ from voucher_service.portal.router import ROUTERS as PORTAL_ROUTERS
 from voucher_service.portal.router import PortalErrorPages
 from voucher_service.portal.security import PortalSecurityHeadersMiddleware
 from voucher_service.portal.templating import PORTAL_STATIC
+from voucher_service.portal.uploads import portal_upload_limits
 from voucher_service.provider_registry import problems as registry_problems  # noqa: F401
 from voucher_service.settings import Settings
 from voucher_service.users.router import router as users_router
@@ -100,7 +101,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        larger_bodies=upload_limits(settings),
+        larger_bodies=[*upload_limits(settings), *portal_upload_limits(settings)],
     )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)

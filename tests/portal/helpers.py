@@ -59,3 +59,11 @@ async def sign_in(
 ) -> Browser:
     """A browser signed in as ``user``."""
     return Browser(app, client, await browser_session(app, session, user))
+
+
+async def post_file(
+    browser: Browser, url: str, data: dict[str, Any], files: dict[str, Any]
+) -> httpx.Response:
+    """A multipart form post (an upload) from ``browser``, with its CSRF token."""
+    form = {csrf.FIELD_NAME: csrf_token(browser.app), **data}
+    return await browser.client.post(url, data=form, files=files, headers=browser.headers)

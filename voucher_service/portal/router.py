@@ -15,6 +15,8 @@ from voucher_service.portal.auth import Viewer, clear_session_cookie
 from voucher_service.portal.navigation import home_for_role
 from voucher_service.portal.pages import (
     account,
+    applications,
+    apply,
     audit,
     authority,
     authority_organisations,
@@ -63,6 +65,8 @@ ROUTERS = [
             programmes,
             account,
             enterprise,
+            apply,
+            applications,
             provider,
             provider_webhooks,
             authority,
