@@ -37,9 +37,12 @@ from voucher_service.portal.router import PortalErrorPages
 from voucher_service.portal.security import PortalSecurityHeadersMiddleware
 from voucher_service.portal.templating import PORTAL_STATIC
 from voucher_service.portal.uploads import portal_upload_limits
+from voucher_service.programs.router import router as programs_router
 from voucher_service.provider_registry import problems as registry_problems  # noqa: F401
+from voucher_service.provider_registry.router import router as provider_registry_router
 from voucher_service.settings import Settings
 from voucher_service.users.router import router as users_router
+from voucher_service.vouchers.router import router as vouchers_router
 from voucher_service.webhooks import problems as webhook_problems  # noqa: F401 (registers them)
 from voucher_service.webhooks.admin_router import router as webhooks_admin_router
 from voucher_service.webhooks.openapi import install_webhook_docs
@@ -116,6 +119,9 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         webhooks_admin_router,
         callbacks_router,
         audit_router,
+        provider_registry_router,
+        programs_router,
+        vouchers_router,
     ):
         app.include_router(router)
     app.include_router(metrics_router)
