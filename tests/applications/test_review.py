@@ -116,7 +116,12 @@ async def test_two_distinct_approvers_above_threshold(
     issued = await decide(client, second, app_id)
     assert issued.json()["application"]["state"] == "approved"
     assert issued.json()["application"]["voucher_id"] is not None
-    assert len(await audit_events(database, "application.decision.approve")) == 2
+    events = await audit_events(database, "application.decision.approve")
+    assert [(e.outcome, e.reason) for e in events] == [
+        ("success", None),
+        ("failure", "four_eyes_required"),
+        ("success", None),
+    ]
 
 
 async def test_sysadmins_and_auditors_never_decide(
@@ -149,7 +154,7 @@ async def ready_applications(
 
 
 async def test_fifo_approves_in_contract_date_order(
-    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, database: Database
 ) -> None:
     # Each award is 6,000,000 fen (30 % of 200,000 CNY); the budget covers one.
     _program, (later, earlier) = await ready_applications(
@@ -164,6 +169,11 @@ async def test_fifo_approves_in_contract_date_order(
     no_longer_fits = await decide(client, reviewer, later)
     assert no_longer_fits.status_code == 409
     assert no_longer_fits.json()["code"] == "budget_exhausted"
+    refusals = await audit_events(database, "application.decision.approve")
+    assert [(e.outcome, e.reason) for e in refusals if e.target_id == later] == [
+        ("failure", "earlier_application_waiting"),
+        ("failure", "budget_exhausted"),
+    ]
     state = (await client.get(f"/v1/admin/applications/{later}", headers=reviewer)).json()
     assert state["state"] == "publicity" and state["voucher_id"] is None
     assert (await ledger.trial_balance(session)).balanced

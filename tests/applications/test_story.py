@@ -158,6 +158,16 @@ async def test_apply_review_publicise_approve_issue(
         ("publicity", "approve", "同意发放"),
     ]
     assert "actor_label" not in mine["timeline"][0]
-    actions = [event.action for event in await audit_events(database)]
-    assert actions.count("application.decision.approve") == 3
+    events = await audit_events(database)
+    actions = [event.action for event in events]
+    decisions = [
+        (e.outcome, e.reason) for e in events if e.action == "application.decision.approve"
+    ]
+    assert decisions == [
+        ("success", None),
+        ("success", None),
+        ("failure", "publicity_in_progress"),
+        ("failure", "four_eyes_required"),
+        ("success", None),
+    ]
     assert "voucher.issued" in actions and "application.submitted" in actions

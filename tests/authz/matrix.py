@@ -11,6 +11,7 @@ Portal pages and forms are in ``portal_cases.py``, tried through portal session 
 from __future__ import annotations
 
 from tests.authz import rules
+from tests.authz.application_cases import APPLICATION_ROUTES
 from tests.authz.case import RouteCase, constant
 from tests.authz.portal2_cases import PORTAL2_ROUTES
 from tests.authz.portal_cases import PORTAL_ROUTES
@@ -198,4 +199,5 @@ IDENTITY_ROUTES: list[RouteCase] = [
 
 #: Every route of the application. Later issues append their own lists here.
 ROUTES: list[RouteCase] = [*IDENTITY_ROUTES, *WEBHOOK_ROUTES, *PORTAL_ROUTES, *PROGRAMME_ROUTES]
+ROUTES += APPLICATION_ROUTES
 ROUTES.extend(PORTAL2_ROUTES)  # the portal's programme, application and voucher pages

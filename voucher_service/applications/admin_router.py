@@ -25,9 +25,10 @@ from voucher_service.applications.schemas import (
     DecisionResult,
 )
 from voucher_service.applications.workflow import State
-from voucher_service.dependencies import SessionDep
+from voucher_service.audit import service as audit
+from voucher_service.dependencies import DatabaseDep, SessionDep
 from voucher_service.kit.pagination import Page, PageParamsDep, paginate
-from voucher_service.kit.problems import problem_responses
+from voucher_service.kit.problems import ProblemError, problem_responses
 from voucher_service.programs import service as programs
 
 router = APIRouter(tags=["applications (authority)"])
@@ -81,10 +82,23 @@ async def decide(
     application: ApplicationToDecide,
     principal: Reviewer,
     session: SessionDep,
+    database: DatabaseDep,
 ) -> DecisionResult:
-    decided = await review.decide(
-        session, application, body.decision, body.comment, actor=principal
-    )
+    try:
+        decided = await review.decide(
+            session, application, body.decision, body.comment, actor=principal
+        )
+    except ProblemError as problem:
+        # The request's unit of work rolls back; the refused decision is still on record.
+        await audit.record_separately(
+            database,
+            action=f"application.decision.{body.decision.value}",
+            actor=principal,
+            target=("application", application.id),
+            reason=problem.code,
+            after={"state": application.state, "stage_index": application.stage_index},
+        )
+        raise
     return DecisionResult(
         application=await present.for_authority(session, decided.application, utcnow()),
         awaiting_second_approver=decided.awaiting_second_approver,
