@@ -155,4 +155,35 @@ APPLY_ROUTES = [
     on_draft("POST", "/withdraw"),
 ]
 
-PORTAL2_ROUTES = [*PROGRAMME_ROUTES, *APPLY_ROUTES]
+REVIEW_READERS = rules.roles(Role.reviewer, Role.program_admin, Role.auditor)
+DECIDERS = rules.roles(Role.reviewer, Role.program_admin)
+
+
+def on_review(method: str, suffix: str, allow: rules.Rule, **kwargs: Any) -> Any:
+    """A reviewer's page or form of one application (any enterprise's: rules by role)."""
+    build = page if method == "GET" else form
+    return build(
+        f"/portal/authority/applications/{{application_id}}{suffix}",
+        allow,
+        target=draft_application,
+        target_kinds=ENTERPRISES,
+        **kwargs,
+    )
+
+
+REVIEW_ROUTES = [
+    page("/portal/authority/review", REVIEW_READERS),
+    form("/portal/authority/review/bulk", DECIDERS, form=constant({"decision": "approve"})),
+    on_review("GET", "", REVIEW_READERS),
+    # A draft cannot be decided on: the service refuses (422) those who may try.
+    on_review(
+        "POST",
+        "/decisions",
+        DECIDERS,
+        form=constant({"decision": "reject", "comment": "矩阵"}),
+        ok=FORM_OR_REFUSED_BY_RULES,
+    ),
+    on_review("GET", "/attachments/{attachment_id}", attachment_readers),
+]
+
+PORTAL2_ROUTES = [*PROGRAMME_ROUTES, *APPLY_ROUTES, *REVIEW_ROUTES]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -20,12 +21,11 @@ from voucher_service.users.models import Role
 
 
 async def startup(
-    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, **program_fields: Any
 ) -> tuple[Browser, Program, Organisation]:
     provider = await create_provider(session)
-    program = await create_program(
-        session, providers=[provider], budget=1_000_000_00, **WORKED_EXAMPLE_PROGRAM
-    )
+    fields = {**WORKED_EXAMPLE_PROGRAM, **program_fields}
+    program = await create_program(session, providers=[provider], budget=1_000_000_00, **fields)
     enterprise = await create_organisation(session, kind=OrganisationKind.enterprise)
     owner = await create_user(session, organisation=enterprise, role=Role.owner)
     return await sign_in(app, client, session, owner), program, provider
@@ -39,6 +39,23 @@ CONTRACT = {
     "contract_ends_on": "2026-12-31",
     "project_name": "多模态大模型训练",
 }
+
+
+async def submitted_application(
+    browser: Browser, program: Program, provider: Organisation, **contract: str
+) -> uuid.UUID:
+    """An application made and submitted through the portal's form, with its attachments."""
+    created = await browser.post(
+        "/portal/enterprise/apply",
+        {**CONTRACT, **contract, "program_id": str(program.id), "provider_id": str(provider.id)},
+    )
+    draft_id = application_id(created)
+    base = f"/portal/enterprise/applications/{draft_id}"
+    for kind in ("contract", "business_licence"):
+        await post_file(browser, f"{base}/attachments", {"kind": kind}, {"file": ("f.pdf", PDF)})
+    submitted = await browser.post(f"{base}/submit")
+    assert submitted.status_code == 303, submitted.text[:500]
+    return draft_id
 
 
 def application_id(response: httpx.Response) -> uuid.UUID:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, get_args
 
+from voucher_service.applications.dependencies import ReviewReader
 from voucher_service.auth.dependencies import (
     AuditReader,
     AuthorityUser,
@@ -53,6 +54,12 @@ def _items() -> list[NavItem]:
             "/portal/provider/webhook/deliveries", N_("Delivery log"), roles_of(ProviderOperator)
         ),
         NavItem("/portal/authority", N_("Dashboard"), roles_of(AuthorityUser)),
+        NavItem(
+            "/portal/authority/review",
+            N_("Review queue"),
+            roles_of(ReviewReader),
+            N_("Applications waiting at each stage; decide one by one or in bulk."),
+        ),
         NavItem(
             "/portal/authority/users",
             N_("Users"),

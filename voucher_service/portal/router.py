@@ -26,6 +26,7 @@ from voucher_service.portal.pages import (
     provider,
     provider_webhooks,
     public,
+    review,
 )
 from voucher_service.portal.routing import portal_router, safe_next
 from voucher_service.portal.templating import LANGUAGE_COOKIE, portal_language, render
@@ -70,6 +71,7 @@ ROUTERS = [
             provider,
             provider_webhooks,
             authority,
+            review,
             authority_users,
             authority_organisations,
             audit,
