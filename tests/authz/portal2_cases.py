@@ -15,13 +15,14 @@ from tests.authz.case import constant
 from tests.authz.portal_cases import FORM_OR_REFUSED_BY_RULES, form, page
 from tests.authz.world import Actor, World, unique
 from tests.factories import create_user
-from tests.programs.factories import create_program, create_provider
+from tests.programs.factories import create_program, create_provider, create_voucher
 from voucher_service.applications import files
 from voucher_service.applications import service as applications
 from voucher_service.applications.models import Application, Attachment
 from voucher_service.organisations.models import Organisation, OrganisationKind
 from voucher_service.programs.models import Program
 from voucher_service.users.models import Role
+from voucher_service.vouchers.models import VoucherProvider
 
 ANY_ORG = (OrganisationKind.authority,)  # the target's owner does not matter: one attempt
 ENTERPRISES = (OrganisationKind.enterprise,)
@@ -186,4 +187,46 @@ REVIEW_ROUTES = [
     on_review("GET", "/attachments/{attachment_id}", attachment_readers),
 ]
 
-PORTAL2_ROUTES = [*PROGRAMME_ROUTES, *APPLY_ROUTES, *REVIEW_ROUTES]
+
+async def held_voucher(world: World, owner: Organisation, _actor: Actor) -> dict[str, str]:
+    """A voucher held by ``owner`` whose programme lets holders authorise more providers, with a
+    second provider authorised already (to withdraw) and a third one free (to authorise)."""
+    contracted, extra, free = [await create_provider(world.session) for _ in range(3)]
+    program = await create_program(
+        world.session,
+        providers=[contracted, extra, free],
+        budget=1_000_00,
+        allow_holder_providers=True,
+    )
+    voucher = await create_voucher(
+        world.session, holder=owner, provider=contracted, program=program, amount=1_000_00
+    )
+    world.session.add(VoucherProvider(voucher_id=voucher.id, provider_id=extra.id, source="holder"))
+    await world.session.commit()
+    world.extras["free_provider"] = str(free.id)
+    return {"voucher_id": str(voucher.id), "provider_id": str(extra.id)}
+
+
+async def free_provider(world: World, _actor: Actor) -> dict[str, Any]:
+    return {"provider_id": world.extras["free_provider"]}
+
+
+def on_voucher(method: str, suffix: str, allow: rules.Rule, **kwargs: Any) -> Any:
+    build = page if method == "GET" else form
+    return build(
+        f"/portal/enterprise/vouchers/{{voucher_id}}{suffix}",
+        allow,
+        target=held_voucher,
+        target_kinds=ENTERPRISES,
+        **kwargs,
+    )
+
+
+VOUCHER_ROUTES = [
+    page("/portal/enterprise/vouchers", ENTERPRISE_PEOPLE),
+    on_voucher("GET", "", ENTERPRISE_PEOPLE_ON_OWN),
+    on_voucher("POST", "/providers", rules.roles_on_own(Role.owner), form=free_provider),
+    on_voucher("POST", "/providers/{provider_id}/withdraw", rules.roles_on_own(Role.owner)),
+]
+
+PORTAL2_ROUTES = [*PROGRAMME_ROUTES, *APPLY_ROUTES, *REVIEW_ROUTES, *VOUCHER_ROUTES]

@@ -105,6 +105,15 @@ _LABELS: dict[str, dict[str, str]] = {
         "expired": N_("Expired"),
         "revoked": N_("Revoked"),
     },
+    "movement": {
+        "transfer": N_("Transfer"),
+        "hold": N_("Hold for a bill"),
+        "capture": N_("Bill paid"),
+        "void": N_("Hold released"),
+        "expire": N_("Hold expired"),
+        "reversal": N_("Correction"),
+    },
+    "phase": {"posted": N_("Posted"), "pending": N_("On hold"), "release": N_("Released")},
     "attachment_kind": {
         "contract": N_("Contract"),
         "business_licence": N_("Business licence"),

@@ -46,6 +46,7 @@ def _items() -> list[NavItem]:
     return [
         NavItem("/portal/enterprise", N_("Dashboard"), roles_of(EnterpriseUser)),
         NavItem("/portal/enterprise/applications", N_("My applications"), roles_of(EnterpriseUser)),
+        NavItem("/portal/enterprise/vouchers", N_("My vouchers"), roles_of(EnterpriseUser)),
         NavItem("/portal/enterprise/members", N_("Members"), roles_of(EnterpriseOwner)),
         NavItem("/portal/provider", N_("Dashboard"), roles_of(ProviderOperator)),
         NavItem("/portal/provider/credentials", N_("API credentials"), roles_of(ProviderOperator)),

@@ -27,6 +27,7 @@ from voucher_service.portal.pages import (
     provider_webhooks,
     public,
     review,
+    vouchers,
 )
 from voucher_service.portal.routing import portal_router, safe_next
 from voucher_service.portal.templating import LANGUAGE_COOKIE, portal_language, render
@@ -68,6 +69,7 @@ ROUTERS = [
             enterprise,
             apply,
             applications,
+            vouchers,
             provider,
             provider_webhooks,
             authority,
