@@ -40,6 +40,8 @@ from voucher_service.portal.uploads import portal_upload_limits
 from voucher_service.programs.router import router as programs_router
 from voucher_service.provider_registry import problems as registry_problems  # noqa: F401
 from voucher_service.provider_registry.router import router as provider_registry_router
+from voucher_service.redemptions.router import holder_router as voucher_redemptions_router
+from voucher_service.redemptions.router import router as redemptions_router
 from voucher_service.settings import Settings
 from voucher_service.users.router import router as users_router
 from voucher_service.vouchers.router import router as vouchers_router
@@ -122,6 +124,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         provider_registry_router,
         programs_router,
         vouchers_router,
+        redemptions_router,
+        voucher_redemptions_router,
     ):
         app.include_router(router)
     app.include_router(metrics_router)

@@ -121,6 +121,25 @@ class Settings(BaseSettings):
     rate_limit_objection_per_address: int = Field(
         default=10, ge=0, description="publicity objections per client address per window"
     )
+    idempotency_retention_hours: float | None = Field(
+        default=24,
+        gt=0,
+        description="how long an Idempotency-Key's answer is kept on ordinary mutating routes "
+        "(empty: for ever)",
+    )
+    idempotency_redemption_retention_hours: float | None = Field(
+        default=None,
+        gt=0,
+        description="how long an Idempotency-Key's answer is kept on provider redemption calls "
+        "(empty: for ever)",
+    )
+    idempotency_wait_seconds: float = Field(
+        default=10,
+        ge=0,
+        le=60,
+        description="how long a request waits for another one with the same Idempotency-Key "
+        "before answering 409 idempotency_request_in_progress",
+    )
 
     @model_validator(mode="after")
     def _check_database_url(self) -> Settings:

@@ -23,13 +23,6 @@ _numbers = itertools.count(1)
 
 #: DESIGN §3's worked example: 200,000 CNY, 2025-01-01 → 2026-12-31, eligible period
 #: 2025-03-01 → 2025-12-31, 30 %, rounding to the yuan → 25,102 CNY.
-WORKED_EXAMPLE_PROGRAM: dict[str, Any] = {
-    "rate_tiers": [],
-    "default_rate_bp": 3000,
-    "rounding_unit": "yuan",
-    "eligible_from_on": date(2025, 3, 1),
-    "eligible_until_on": date(2025, 12, 31),
-}
 WORKED_EXAMPLE_AMOUNT = 25_102_00
 
 

@@ -71,3 +71,29 @@ async def test_twenty_final_approvals_for_a_budget_of_five(
         assert row is not None and row.state == "publicity" and row.voucher_id is None
     assert await programs.remaining_budget(session, program) == AWARD // 2
     assert (await ledger.trial_balance(session)).balanced
+
+
+async def test_two_final_approvals_of_one_application_issue_once(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    provider = await create_provider(session)
+    program = await create_program(
+        session,
+        providers=[provider],
+        budget=10 * AWARD,
+        review_stages=[{"name": "publicity", "kind": "publicity", "days": 0}],
+    )
+    _enterprise, headers = await enterprise_user(app, session)
+    app_id = (await submitted(client, headers, contract(provider, program)))["id"]
+    reviewers = await authority_people(app, session, 6)
+
+    responses = await asyncio.gather(*(decide(client, person, app_id) for person in reviewers))
+
+    codes = Counter("issued" if r.status_code == 200 else r.json()["code"] for r in responses)
+    assert codes == Counter({"issued": 1, "application_state_conflict": 5})
+    await session.commit()
+    issued = await session.scalar(
+        select(func.count()).select_from(Voucher).where(col(Voucher.program_id) == program.id)
+    )
+    assert issued == 1
+    assert await programs.remaining_budget(session, program) == 9 * AWARD

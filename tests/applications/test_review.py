@@ -49,6 +49,8 @@ async def test_return_edit_resubmit_keeps_history(
     app_id = application["id"]
     first, second = await authority_people(app, session, 2)
     assert (await decide(client, first, app_id)).status_code == 200
+    silent = await decide(client, second, app_id, "return")
+    assert silent.status_code == 422 and silent.json()["code"] == "comment_required"
     returned = await decide(client, second, app_id, "return", "请补充项目说明")
     assert returned.json()["application"]["state"] == "returned"
     patched = await client.patch(

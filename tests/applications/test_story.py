@@ -5,7 +5,7 @@ amount, and the ledger and the programme's figures add up."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -18,17 +18,18 @@ from tests.applications.helpers import (
     PDF,
     PNG,
     WORKED_EXAMPLE_AMOUNT,
-    WORKED_EXAMPLE_PROGRAM,
     attach,
     authority_people,
     contract,
     decide,
 )
 from tests.factories import DEFAULT_PASSWORD, audit_events, login, make_credit_code
-from tests.programs.factories import create_program, create_provider
+from tests.programs.factories import create_provider
 from voucher_service.applications.models import Application
 from voucher_service.db import Database
 from voucher_service.programs import service as programs
+from voucher_service.programs.models import Program
+from voucher_service.users.models import Role
 from voucher_service.vouchers import service as vouchers
 from voucher_service.vouchers.models import Voucher
 
@@ -57,13 +58,55 @@ async def register_enterprise(client: httpx.AsyncClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
+async def create_and_fund_programme(
+    client: httpx.AsyncClient, admin: dict[str, str], finance: dict[str, str], provider_id: str
+) -> str:
+    """Through the authority's routes: create, list the provider, fund, open."""
+    today = date.today()
+    body = {
+        "name": "2025 算力券",
+        "kind": "compute",
+        "mode": "point_of_sale",
+        "fiscal_year": today.year,
+        "default_rate_bp": 3000,
+        "rounding_unit": "yuan",
+        "opens_on": str(today - timedelta(days=10)),
+        "closes_on": str(today + timedelta(days=60)),
+        "eligible_from_on": "2025-03-01",
+        "eligible_until_on": "2025-12-31",
+        "validity_days": 365,
+        "review_stages": [
+            {"name": "preliminary", "kind": "review", "days": 0},
+            {"name": "expert", "kind": "review", "days": 0},
+            {"name": "publicity", "kind": "publicity", "days": 5},
+        ],
+    }
+    created = await client.post("/v1/admin/programs", json=body, headers=admin)
+    assert created.status_code == 201, created.text
+    program_id = str(created.json()["id"])
+    base = f"/v1/admin/programs/{program_id}"
+    listed = await client.post(
+        f"{base}/providers", json={"provider_id": provider_id}, headers=admin
+    )
+    assert listed.status_code in (200, 201), listed.text
+    funded = await client.post(
+        f"{base}/fund", json={"amount": BUDGET}, headers=finance | {"Idempotency-Key": "fund-1"}
+    )
+    assert funded.status_code in (200, 201), funded.text
+    opened = await client.post(f"{base}/open", headers=admin)
+    assert opened.status_code == 200, opened.text
+    return program_id
+
+
 async def test_apply_review_publicise_approve_issue(
     app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, database: Database
 ) -> None:
     provider = await create_provider(session)
-    program = await create_program(
-        session, providers=[provider], budget=BUDGET, **WORKED_EXAMPLE_PROGRAM
-    )
+    (admin,) = await authority_people(app, session, 1, role=Role.program_admin)
+    (finance,) = await authority_people(app, session, 1, role=Role.finance)
+    program_id = await create_and_fund_programme(client, admin, finance, str(provider.id))
+    program = await session.get(Program, uuid.UUID(program_id))
+    assert program is not None
     first, second = await authority_people(app, session, 2)
     enterprise = await register_enterprise(client)
 

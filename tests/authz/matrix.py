@@ -16,6 +16,7 @@ from tests.authz.case import RouteCase, constant
 from tests.authz.portal2_cases import PORTAL2_ROUTES
 from tests.authz.portal_cases import PORTAL_ROUTES
 from tests.authz.programme_cases import PROGRAMME_ROUTES
+from tests.authz.redemption_cases import REDEMPTION_ROUTES
 from tests.authz.targets import (
     active_organisation,
     client_credentials,
@@ -200,4 +201,5 @@ IDENTITY_ROUTES: list[RouteCase] = [
 #: Every route of the application. Later issues append their own lists here.
 ROUTES: list[RouteCase] = [*IDENTITY_ROUTES, *WEBHOOK_ROUTES, *PORTAL_ROUTES, *PROGRAMME_ROUTES]
 ROUTES += APPLICATION_ROUTES
+ROUTES += REDEMPTION_ROUTES
 ROUTES.extend(PORTAL2_ROUTES)  # the portal's programme, application and voucher pages

@@ -17,6 +17,8 @@ from tests.programs.factories import FACTORY, create_program, create_provider, c
 from voucher_service.db import Database
 from voucher_service.organisations.models import OrganisationKind
 from voucher_service.programs import service as programs
+from voucher_service.programs.errors import ProgramStateConflict
+from voucher_service.programs.models import ProgramStatus
 from voucher_service.vouchers import codes
 from voucher_service.vouchers import service as vouchers
 from voucher_service.vouchers.errors import (
@@ -179,3 +181,21 @@ async def test_twenty_racing_issues_for_a_budget_of_five_issue_exactly_five(
         figures = await programs.figures(check, program)
         assert (figures.committed, figures.outstanding, figures.available) == (5_000_00,) * 2 + (0,)
         assert (await ledger.trial_balance(check)).balanced
+
+
+@pytest.mark.parametrize("status", [ProgramStatus.draft, ProgramStatus.archived])
+async def test_draft_or_archived_programme_issues_nothing(
+    session: AsyncSession, status: ProgramStatus
+) -> None:
+    provider = await create_provider(session)
+    program = await create_program(session, providers=[provider], status=status)
+    with pytest.raises(ProgramStateConflict):
+        await vouchers.issue_voucher(
+            session,
+            program=program,
+            holder_id=provider.id,
+            provider_id=provider.id,
+            amount=100,
+            application_id=None,
+            actor=FACTORY,
+        )

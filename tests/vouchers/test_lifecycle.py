@@ -219,3 +219,36 @@ async def test_admin_search(
     assert len(everything.json()["items"]) == 2
     typo = await client.get("/v1/admin/vouchers", params={"code": "ABC"}, headers=admin)
     assert (typo.status_code, typo.json()["code"]) == (422, "invalid_voucher_code")
+
+
+async def test_value_released_after_revocation_returns_to_the_programme(
+    session: AsyncSession, database: Database
+) -> None:
+    from voucher_service.vouchers import lifecycle
+
+    provider = await create_provider(session)
+    voucher = await create_voucher(session, amount=100_00, provider=provider)
+    specs = [ledger.chart.voucher(voucher.id), ledger.chart.provider_payable(provider.id)]
+    accounts = await ledger.open_accounts(session, specs)
+    first = ledger.Transfer(accounts[specs[0].code], accounts[specs[1].code], 30_00)
+    second = ledger.Transfer(accounts[specs[0].code], accounts[specs[1].code], 20_00)
+    hold_a = (await ledger.hold(session, "h:a", first, timeout=timedelta(minutes=5))).unwrap()
+    hold_b = (await ledger.hold(session, "h:b", second, timeout=timedelta(minutes=5))).unwrap()
+    await lifecycle.revoke(session, voucher, reason="contract cancelled", actor=FACTORY)
+    await session.commit()
+    program = await programs.get_program(session, voucher.program_id)
+    assert await programs.remaining_budget(session, program) == 50_00
+    await session.commit()
+    assert await jobs.return_late(database) == 0  # nothing released yet
+
+    (await ledger.void(session, "v:a", hold_a.id)).unwrap()
+    await session.commit()
+    assert await jobs.return_late(database) == 1
+    assert await jobs.return_late(database) == 0
+    (await ledger.void(session, "v:b", hold_b.id)).unwrap()
+    await session.commit()
+    assert await jobs.return_late(database) == 1
+    assert await programs.remaining_budget(session, program) == 100_00
+    assert await vouchers.balance_of(session, voucher) == vouchers.Balance(0, 0)
+    figures = await programs.figures(session, program)
+    assert (figures.committed, figures.returned, figures.outstanding) == (100_00, 100_00, 0)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Path, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from voucher_service.applications.models import Application, Attachment
 from voucher_service.auth.dependencies import (
@@ -20,6 +22,8 @@ from voucher_service.auth.principal import Principal
 from voucher_service.dependencies import SessionDep
 from voucher_service.organisations.models import Organisation, OrganisationKind
 from voucher_service.users.models import Role
+
+Found = TypeVar("Found")
 
 #: Who reads the review queues and applications: reviewers, programme admins, auditors.
 ReviewReader = Annotated[Principal, requires_roles(Role.reviewer, Role.program_admin, Role.auditor)]
@@ -48,23 +52,25 @@ async def application_for_enterprise(
     )
 
 
+async def get_or_404(session: AsyncSession, model: type[Found], object_id: uuid.UUID) -> Found:
+    """The object, or the uniform "not found" (for callers who act on any organisation's)."""
+    found = await session.get(model, object_id)
+    if found is None:
+        raise NotFound()
+    return found
+
+
 async def application_for_authority(
     _principal: ReviewReader, session: SessionDep, application_id: Annotated[uuid.UUID, Path()]
 ) -> Application:
     """Any application, for those who review."""
-    application = await session.get(Application, application_id)
-    if application is None:
-        raise NotFound()
-    return application
+    return await get_or_404(session, Application, application_id)
 
 
 async def application_to_decide(
     _principal: Reviewer, session: SessionDep, application_id: Annotated[uuid.UUID, Path()]
 ) -> Application:
-    application = await session.get(Application, application_id)
-    if application is None:
-        raise NotFound()
-    return application
+    return await get_or_404(session, Application, application_id)
 
 
 async def own_enterprise(principal: EnterpriseUser, session: SessionDep) -> Organisation:
@@ -74,6 +80,31 @@ async def own_enterprise(principal: EnterpriseUser, session: SessionDep) -> Orga
     return organisation
 
 
+def may_read(principal: Principal, attachment: Attachment) -> bool:
+    """Attachments are for the owner enterprise's people and the authority's."""
+    if principal.organisation_kind == OrganisationKind.authority:
+        return True
+    return principal.organisation_kind == OrganisationKind.enterprise and principal.owns(
+        attachment.organisation_id
+    )
+
+
+async def readable_attachment(
+    request: Request,
+    principal: Principal,
+    session: AsyncSession,
+    attachment_id: uuid.UUID,
+    belongs: Callable[[Attachment], bool],
+) -> Attachment:
+    """The attachment if it ``belongs`` where the path says and the caller may read it; else 404."""
+    attachment = await session.get(Attachment, attachment_id)
+    if attachment is None or not belongs(attachment):
+        raise NotFound()
+    if not may_read(principal, attachment):
+        raise await refuse_not_found(request, principal, ("attachment", attachment_id))
+    return attachment
+
+
 async def attachment_for_reader(
     request: Request,
     principal: CurrentUser,
@@ -81,17 +112,14 @@ async def attachment_for_reader(
     application_id: Annotated[uuid.UUID, Path()],
     attachment_id: Annotated[uuid.UUID, Path()],
 ) -> Attachment:
-    """An attachment, for the owner enterprise's people and the authority's; else 404."""
-    attachment = await session.get(Attachment, attachment_id)
-    if attachment is None or attachment.application_id != application_id:
-        raise NotFound()
-    if principal.organisation_kind == OrganisationKind.authority:
-        return attachment
-    if principal.organisation_kind == OrganisationKind.enterprise and principal.owns(
-        attachment.organisation_id
-    ):
-        return attachment
-    raise await refuse_not_found(request, principal, ("attachment", attachment_id))
+    """An application's attachment, for the owner enterprise and the authority."""
+    return await readable_attachment(
+        request,
+        principal,
+        session,
+        attachment_id,
+        lambda found: found.application_id == application_id,
+    )
 
 
 EnterpriseApplication = Annotated[Application, Depends(application_for_enterprise)]

@@ -75,13 +75,6 @@ class ContractAlreadyClaimed(ProblemError):
     title_zh = "该合同已在本项目中申请过"
 
 
-class ProviderNotEligible(ProblemError):
-    status = 422
-    code = "provider_not_eligible"
-    title = "The provider is not eligible in this programme"
-    title_zh = "该服务商不在本项目的服务商名单内"
-
-
 class ProviderSuspended(ProblemError):
     status = 409
     code = "provider_suspended"

@@ -20,7 +20,11 @@ from sqlmodel import col, select
 from ledger.sqltypes import utcnow
 from voucher_service.applications import repository, rules
 from voucher_service.applications import workflow as wf
-from voucher_service.applications.errors import AwaitingBatch, EarlierApplicationWaiting
+from voucher_service.applications.errors import (
+    AwaitingBatch,
+    CommentRequired,
+    EarlierApplicationWaiting,
+)
 from voucher_service.applications.models import Application, ApplicationDecision
 from voucher_service.audit import service as audit
 from voucher_service.auth.principal import Principal
@@ -86,6 +90,11 @@ async def decide(
     actor: Principal,
 ) -> Decided:
     """Record ``actor``'s decision at the application's current stage and act on it."""
+    if decision != wf.Decision.approve and not comment.strip():
+        raise CommentRequired(
+            "Tell the applicant why: a rejection or a return needs a comment.",
+            detail_zh="驳回或退回须填写意见，告知申请人原因。",
+        )
     application = await repository.lock(session, application.id)
     program = await programs.get_program(session, application.program_id)
     stages = wf.stages_of(program.review_stages)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
@@ -16,7 +17,7 @@ from voucher_service.applications.dependencies import (
     ReadableAttachment,
 )
 from voucher_service.applications.errors import AttachmentMissing
-from voucher_service.applications.models import Application
+from voucher_service.applications.models import Application, Attachment
 from voucher_service.applications.schemas import (
     ApplicationCreate,
     ApplicationPublic,
@@ -156,7 +157,12 @@ async def add_attachment(
 async def download_attachment(
     attachment: ReadableAttachment, settings: SettingsDep
 ) -> FileResponse:
-    path = files.blob_path(applications.attachment_root(settings.data_dir), attachment.sha256)
+    return serve(attachment, settings.data_dir)
+
+
+def serve(attachment: Attachment, data_dir: Path) -> FileResponse:
+    """The stored file, as a download that browsers must not sniff or cache."""
+    path = files.blob_path(applications.attachment_root(data_dir), attachment.sha256)
     return FileResponse(
         path,
         media_type=attachment.content_type,

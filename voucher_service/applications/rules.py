@@ -22,7 +22,6 @@ from voucher_service.applications.errors import (
     AttachmentRequired,
     ContractOutsideWindow,
     NothingEligible,
-    ProviderNotEligible,
     ProviderSuspended,
     RelatedPartyDeclared,
 )
@@ -30,6 +29,7 @@ from voucher_service.applications.models import Application
 from voucher_service.organisations.models import Organisation
 from voucher_service.programs import eligibility
 from voucher_service.programs import service as programs
+from voucher_service.programs.errors import ProviderNotEligible
 from voucher_service.programs.models import Program, ProgramStatus
 from voucher_service.vouchers import service as vouchers
 from voucher_service.vouchers.errors import BudgetExhausted

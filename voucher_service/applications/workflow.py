@@ -26,6 +26,7 @@ from voucher_service.applications.errors import (
     FourEyesRequired,
     PublicityInProgress,
 )
+from voucher_service.programs.models import StageKind
 
 
 class State(StrEnum):
@@ -43,11 +44,6 @@ class Decision(StrEnum):
     approve = "approve"
     reject = "reject"
     return_ = "return"
-
-
-class StageKind(StrEnum):
-    review = "review"
-    publicity = "publicity"
 
 
 EDITABLE = frozenset({State.draft, State.returned})

@@ -10,18 +10,20 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Upload
 from fastapi.responses import FileResponse
 from sqlmodel import col, select
 
-from voucher_service.applications import files, repository
-from voucher_service.applications.dependencies import Reviewer, ReviewReader
-from voucher_service.applications.models import Attachment
+from voucher_service.applications import repository
+from voucher_service.applications.dependencies import (
+    Reviewer,
+    ReviewReader,
+    get_or_404,
+    readable_attachment,
+)
+from voucher_service.applications.router import serve
 from voucher_service.applications.schemas import MAX_AMOUNT, AttachmentPublic
-from voucher_service.applications.service import attachment_root
 from voucher_service.auth.dependencies import (
     CurrentUser,
     EnterpriseUser,
     load_owned,
-    refuse_not_found,
 )
-from voucher_service.auth.errors import NotFound
 from voucher_service.claims import service as claims
 from voucher_service.claims.errors import NothingCovered
 from voucher_service.claims.models import Claim, ClaimState
@@ -29,7 +31,6 @@ from voucher_service.claims.schemas import ClaimDecision, ClaimPublic
 from voucher_service.dependencies import SessionDep, SettingsDep
 from voucher_service.kit.pagination import Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
-from voucher_service.organisations.models import OrganisationKind
 
 router = APIRouter(tags=["claims"])
 RULES = problem_responses(401, 403, 404, 409, 413, 415, 422)
@@ -49,19 +50,13 @@ async def claim_for_holder(
 async def claim_for_authority(
     _principal: ReviewReader, session: SessionDep, claim_id: Annotated[uuid.UUID, Path()]
 ) -> Claim:
-    claim = await session.get(Claim, claim_id)
-    if claim is None:
-        raise NotFound()
-    return claim
+    return await get_or_404(session, Claim, claim_id)
 
 
 async def claim_to_decide(
     _principal: Reviewer, session: SessionDep, claim_id: Annotated[uuid.UUID, Path()]
 ) -> Claim:
-    claim = await session.get(Claim, claim_id)
-    if claim is None:
-        raise NotFound()
-    return claim
+    return await get_or_404(session, Claim, claim_id)
 
 
 HolderClaim = Annotated[Claim, Depends(claim_for_holder)]
@@ -157,22 +152,10 @@ async def download_proof(
     claim_id: Annotated[uuid.UUID, Path()],
     attachment_id: Annotated[uuid.UUID, Path()],
 ) -> FileResponse:
-    attachment = await session.get(Attachment, attachment_id)
-    if attachment is None or attachment.claim_id != claim_id:
-        raise NotFound()
-    allowed = principal.organisation_kind == OrganisationKind.authority or (
-        principal.organisation_kind == OrganisationKind.enterprise
-        and principal.owns(attachment.organisation_id)
+    attachment = await readable_attachment(
+        request, principal, session, attachment_id, lambda found: found.claim_id == claim_id
     )
-    if not allowed:
-        raise await refuse_not_found(request, principal, ("attachment", attachment_id))
-    path = files.blob_path(attachment_root(settings.data_dir), attachment.sha256)
-    return FileResponse(
-        path,
-        media_type=attachment.content_type,
-        filename=attachment.name,
-        headers={"X-Content-Type-Options": "nosniff"},
-    )
+    return serve(attachment, settings.data_dir)
 
 
 @router.get("/v1/admin/claims", summary="Claims to review", responses=problem_responses(401, 403))

@@ -254,3 +254,17 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_handler)
     for exc_type, status in _FOREIGN.items():
         app.add_exception_handler(exc_type, _foreign_handler(status))
+
+
+def render_known(request: Request, exc: Exception) -> Response | None:
+    """The problem response for a ``ProblemError`` or a registered library exception, else None.
+
+    For layers that must see the answer before the unit of work ends (the idempotency layer
+    keeps refusals with the request's key).
+    """
+    if isinstance(exc, ProblemError):
+        return _problem_error_handler(request, exc)
+    for exc_type, status in _FOREIGN.items():
+        if isinstance(exc, exc_type):
+            return _foreign_handler(status)(request, exc)
+    return None

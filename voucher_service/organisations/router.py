@@ -15,6 +15,7 @@ from voucher_service.auth.dependencies import (
 )
 from voucher_service.auth.principal import Principal
 from voucher_service.dependencies import SessionDep, SettingsDep
+from voucher_service.idempotency import IdempotentRoute
 from voucher_service.kit.pagination import Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
 from voucher_service.organisations import repository
@@ -37,7 +38,7 @@ from voucher_service.users.models import Role
 
 Shape = TypeVar("Shape", bound=OrganisationPublic)
 
-router = APIRouter(tags=["organisations"])
+router = APIRouter(tags=["organisations"], route_class=IdempotentRoute)
 AUTH = problem_responses(401, 403)
 
 

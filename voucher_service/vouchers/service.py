@@ -25,8 +25,9 @@ from providers.registry.models import ProviderProfile, ProviderState
 from providers.webhooks import emit
 from voucher_service.audit import service as audit
 from voucher_service.audit.service import Auditable, AuditActor
+from voucher_service.programs.errors import ProgramStateConflict
 from voucher_service.programs.figures import remaining_budget, voucher_account_ids
-from voucher_service.programs.models import Program, ProgramMode
+from voucher_service.programs.models import Program, ProgramMode, ProgramStatus
 from voucher_service.vouchers import codes
 from voucher_service.vouchers.errors import (
     BudgetExhausted,
@@ -43,6 +44,8 @@ from voucher_service.vouchers.models import (
 
 Actor = AuditActor | Auditable | None
 CHINA = ZoneInfo("Asia/Shanghai")
+#: Approvals of applications made while the programme was open may still issue after it closed.
+ISSUING_STATES = frozenset({ProgramStatus.open, ProgramStatus.closed})
 
 
 def voucher_account_code(voucher_id: uuid.UUID) -> str:
@@ -96,10 +99,17 @@ async def issue_voucher(
     ``program:P:available`` with client id ``voucher:<application_id or id>:issue``, writes the
     voucher and its binding, audits, and emits ``voucher.bound``. BudgetExhausted (409) when the
     programme's available account cannot cover it; then nothing of this call is left in the
-    session. ``rate_bp`` defaults to the programme's default rate.
+    session. A draft or archived programme issues nothing (ProgramStateConflict, 409).
+    ``rate_bp`` defaults to the programme's default rate.
     """
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise InvalidIssueAmount(f"Cannot issue {amount!r} fen.")
+    if program.status not in ISSUING_STATES:
+        raise ProgramStateConflict(
+            f"A {program.status} programme issues no vouchers.",
+            detail_zh="该项目当前状态不能发放券。",
+            status_now=program.status,
+        )
     if application_id is not None:
         await _refuse_second_issue(session, application_id)
     valid_from = await database_time(session)

@@ -3,6 +3,8 @@
 import voucher_service.accounting.jobs
 import voucher_service.audit.jobs
 import voucher_service.auth.jobs
+import voucher_service.idempotency.jobs
+import voucher_service.redemptions.jobs
 import voucher_service.vouchers.jobs
 import voucher_service.webhooks.jobs
 import voucher_service.worker.heartbeat  # noqa: F401

@@ -1,0 +1,1 @@
+"""Provider redemptions: authorise (hold), capture, void, refund; the provider API's routes."""
