@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from tests.applications.helpers import PDF, WORKED_EXAMPLE_PROGRAM
+from tests.applications.helpers import PDF
 from tests.authz import rules
 from tests.authz.case import constant
 from tests.authz.portal_cases import FORM_OR_REFUSED_BY_RULES, form, page
 from tests.authz.world import Actor, World, unique
 from tests.factories import create_user
+from tests.portal.helpers import WORKED_EXAMPLE_PROGRAM
 from tests.programs.factories import create_program, create_provider, create_voucher
 from voucher_service.applications import files
 from voucher_service.applications import service as applications

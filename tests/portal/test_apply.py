@@ -10,9 +10,9 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.applications.helpers import PDF, WORKED_EXAMPLE_PROGRAM
+from tests.applications.helpers import PDF
 from tests.factories import create_organisation, create_user
-from tests.portal.helpers import Browser, post_file, sign_in
+from tests.portal.helpers import WORKED_EXAMPLE_PROGRAM, Browser, post_file, sign_in
 from tests.programs.factories import create_program, create_provider
 from voucher_service.applications.models import Application
 from voucher_service.organisations.models import Organisation, OrganisationKind
