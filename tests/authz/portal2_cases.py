@@ -22,7 +22,7 @@ from voucher_service.applications import service as applications
 from voucher_service.applications.models import Application, Attachment
 from voucher_service.organisations.models import Organisation, OrganisationKind
 from voucher_service.programs.models import Program
-from voucher_service.users.models import Role
+from voucher_service.users.models import ROLES_BY_KIND, Role
 from voucher_service.vouchers.models import VoucherProvider
 
 ANY_ORG = (OrganisationKind.authority,)  # the target's owner does not matter: one attempt
@@ -230,4 +230,21 @@ VOUCHER_ROUTES = [
     on_voucher("POST", "/providers/{provider_id}/withdraw", rules.roles_on_own(Role.owner)),
 ]
 
-PORTAL2_ROUTES = [*PROGRAMME_ROUTES, *APPLY_ROUTES, *REVIEW_ROUTES, *VOUCHER_ROUTES]
+AUTHORITY_PEOPLE = rules.roles(*sorted(ROLES_BY_KIND[OrganisationKind.authority]))
+REPORT_ROUTES = [
+    page("/portal/authority/programmes", AUTHORITY_PEOPLE),
+    page(
+        "/portal/authority/programmes/{program_id}",
+        AUTHORITY_PEOPLE,
+        target=open_programme,
+        target_kinds=ANY_ORG,
+    ),
+]
+
+PORTAL2_ROUTES = [
+    *PROGRAMME_ROUTES,
+    *APPLY_ROUTES,
+    *REVIEW_ROUTES,
+    *VOUCHER_ROUTES,
+    *REPORT_ROUTES,
+]

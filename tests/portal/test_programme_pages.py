@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.programs.factories import create_program, create_provider
+from tests.factories import create_organisation, create_user
+from tests.portal.helpers import sign_in
+from tests.programs.factories import create_program, create_provider, create_voucher
+from voucher_service.organisations.models import OrganisationKind
 from voucher_service.programs.models import ProgramStatus
+from voucher_service.users.models import Role
 
 
 async def test_the_list_shows_published_programmes_and_hides_drafts(
@@ -56,3 +61,20 @@ async def test_a_draft_programme_is_not_found(
     program = await create_program(session, status=ProgramStatus.draft)
     page = await client.get(f"/portal/programmes/{program.id}")
     assert page.status_code == 404
+
+
+async def test_the_programme_report_draws_its_charts_from_the_programmes_money(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    provider = await create_provider(session)
+    program = await create_program(session, providers=[provider], budget=600_000_00)
+    await create_voucher(session, program=program, provider=provider, amount=25_102_00)
+    authority = await create_organisation(session, kind=OrganisationKind.authority)
+    finance = await create_user(session, organisation=authority, role=Role.finance)
+    browser = await sign_in(app, client, session, finance)
+    listed = await browser.get("/portal/authority/programmes")
+    assert program.name in listed.text and "25,102.00" in listed.text
+    report = await browser.get(f"/portal/authority/programmes/{program.id}")
+    assert report.status_code == 200
+    assert report.text.count('role="img"') == 1  # burn-down; no redemptions or applications yet
+    assert "574,898.00" in report.text  # the budget still to commit after the award

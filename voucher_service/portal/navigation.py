@@ -62,6 +62,12 @@ def _items() -> list[NavItem]:
             N_("Applications waiting at each stage; decide one by one or in bulk."),
         ),
         NavItem(
+            "/portal/authority/programmes",
+            N_("Programmes"),
+            roles_of(AuthorityUser),
+            N_("Budgets, commitments and spending, with burn-down, redemption and funnel charts."),
+        ),
+        NavItem(
             "/portal/authority/users",
             N_("Users"),
             roles_of(UserReader),

@@ -26,6 +26,7 @@ from voucher_service.portal.pages import (
     provider,
     provider_webhooks,
     public,
+    reports,
     review,
     vouchers,
 )
@@ -74,6 +75,7 @@ ROUTERS = [
             provider_webhooks,
             authority,
             review,
+            reports,
             authority_users,
             authority_organisations,
             audit,
