@@ -42,6 +42,7 @@ from voucher_service.portal.router import ROUTERS as PORTAL_ROUTERS
 from voucher_service.portal.router import PortalErrorPages
 from voucher_service.portal.security import PortalSecurityHeadersMiddleware
 from voucher_service.portal.templating import PORTAL_STATIC
+from voucher_service.portal.uploads import portal_upload_limits
 from voucher_service.programs.router import router as programs_router
 from voucher_service.provider_registry import problems as registry_problems  # noqa: F401
 from voucher_service.provider_registry.router import router as provider_registry_router
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         larger_bodies=[
             *upload_limits(settings),
             *statement_limits(settings.statement_max_bytes),
+            *portal_upload_limits(settings),
         ],
     )
     app.add_middleware(ContentEncodingMiddleware)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from tests.authz import rules
 from tests.authz.application_cases import APPLICATION_ROUTES
 from tests.authz.case import RouteCase, constant
+from tests.authz.portal2_cases import PORTAL2_ROUTES
 from tests.authz.portal_cases import PORTAL_ROUTES
 from tests.authz.programme_cases import PROGRAMME_ROUTES
 from tests.authz.reconciliation_cases import RECONCILIATION_ROUTES
@@ -212,3 +213,4 @@ ROUTES += APPLICATION_ROUTES
 ROUTES += SETTLEMENT_ROUTES
 ROUTES += RECONCILIATION_ROUTES
 ROUTES += REPORT_ROUTES
+ROUTES.extend(PORTAL2_ROUTES)  # the portal's programme, application and voucher pages
