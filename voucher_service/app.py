@@ -13,6 +13,8 @@ from starlette.staticfiles import StaticFiles
 
 import voucher_service.accounting.problems  # noqa: F401  (maps ledger errors before handlers)
 from voucher_service import __version__
+from voucher_service.applications.routers import ROUTERS as APPLICATION_ROUTERS
+from voucher_service.applications.routers import upload_limits
 from voucher_service.audit.router import router as audit_router
 from voucher_service.audit.service import AuditFlushMiddleware
 from voucher_service.auth.oauth_router import router as oauth_router
@@ -25,7 +27,12 @@ from voucher_service.health.router import router as health_router
 from voucher_service.keys.router import router as keys_router
 from voucher_service.keys.secret import derive_key, load_or_create_secret
 from voucher_service.keys.service import KeyRing
-from voucher_service.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from voucher_service.kit.middleware import (
+    BodySizeLimitMiddleware,
+    ContentEncodingMiddleware,
+    RequestContextMiddleware,
+    RequestDeadlineMiddleware,
+)
 from voucher_service.kit.problems import install_problem_handlers
 from voucher_service.metrics.router import router as metrics_router
 from voucher_service.organisations.router import router as organisations_router
@@ -34,11 +41,14 @@ from voucher_service.portal.router import ROUTERS as PORTAL_ROUTERS
 from voucher_service.portal.router import PortalErrorPages
 from voucher_service.portal.security import PortalSecurityHeadersMiddleware
 from voucher_service.portal.templating import PORTAL_STATIC
+from voucher_service.programs.router import router as programs_router
 from voucher_service.provider_registry import problems as registry_problems  # noqa: F401
+from voucher_service.provider_registry.router import router as provider_registry_router
 from voucher_service.redemptions.router import holder_router as voucher_redemptions_router
 from voucher_service.redemptions.router import router as redemptions_router
 from voucher_service.settings import Settings
 from voucher_service.users.router import router as users_router
+from voucher_service.vouchers.router import router as vouchers_router
 from voucher_service.webhooks import problems as webhook_problems  # noqa: F401 (registers them)
 from voucher_service.webhooks.admin_router import router as webhooks_admin_router
 from voucher_service.webhooks.openapi import install_webhook_docs
@@ -97,7 +107,13 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     install_problem_handlers(app)
     # Innermost: writes the audit events a request recorded "separately" once it is over.
     app.add_middleware(AuditFlushMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger_bodies=upload_limits(settings),
+    )
+    app.add_middleware(ContentEncodingMiddleware)
+    app.add_middleware(RequestDeadlineMiddleware, seconds=settings.request_timeout_seconds)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(keys_router)
@@ -111,11 +127,16 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         webhooks_admin_router,
         callbacks_router,
         audit_router,
+        provider_registry_router,
+        programs_router,
+        vouchers_router,
         redemptions_router,
         voucher_redemptions_router,
     ):
         app.include_router(router)
     app.include_router(metrics_router)
+    for router in APPLICATION_ROUTERS:
+        app.include_router(router)
     install_webhook_docs(app)
     mount_portal(app, server_secret)
     return app

@@ -7,8 +7,10 @@ import providers.callbacks.models
 import providers.clients.models
 import providers.registry.models
 import providers.webhooks.models  # noqa: F401
+import voucher_service.applications.models
 import voucher_service.audit.models
 import voucher_service.auth.models
+import voucher_service.claims.models
 import voucher_service.idempotency.models
 import voucher_service.kit.models
 import voucher_service.organisations.models

@@ -11,8 +11,11 @@ Portal pages and forms are in ``portal_cases.py``, tried through portal session 
 from __future__ import annotations
 
 from tests.authz import rules
+from tests.authz.application_cases import APPLICATION_ROUTES
 from tests.authz.case import RouteCase, constant
 from tests.authz.portal_cases import PORTAL_ROUTES
+from tests.authz.programme_cases import PROGRAMME_ROUTES
+from tests.authz.redemption_cases import REDEMPTION_ROUTES
 from tests.authz.targets import (
     active_organisation,
     client_credentials,
@@ -195,4 +198,11 @@ IDENTITY_ROUTES: list[RouteCase] = [
 ]
 
 #: Every route of the application. Later issues append their own lists here.
-ROUTES: list[RouteCase] = [*IDENTITY_ROUTES, *WEBHOOK_ROUTES, *PORTAL_ROUTES]
+ROUTES: list[RouteCase] = [
+    *IDENTITY_ROUTES,
+    *WEBHOOK_ROUTES,
+    *PORTAL_ROUTES,
+    *PROGRAMME_ROUTES,
+    *REDEMPTION_ROUTES,
+]
+ROUTES += APPLICATION_ROUTES
