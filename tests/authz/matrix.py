@@ -13,9 +13,13 @@ from __future__ import annotations
 from tests.authz import rules
 from tests.authz.application_cases import APPLICATION_ROUTES
 from tests.authz.case import RouteCase, constant
+from tests.authz.portal2_cases import PORTAL2_ROUTES
 from tests.authz.portal_cases import PORTAL_ROUTES
 from tests.authz.programme_cases import PROGRAMME_ROUTES
+from tests.authz.reconciliation_cases import RECONCILIATION_ROUTES
 from tests.authz.redemption_cases import REDEMPTION_ROUTES
+from tests.authz.report_cases import REPORT_ROUTES
+from tests.authz.settlement_cases import SETTLEMENT_ROUTES
 from tests.authz.targets import (
     active_organisation,
     client_credentials,
@@ -206,3 +210,7 @@ ROUTES: list[RouteCase] = [
     *REDEMPTION_ROUTES,
 ]
 ROUTES += APPLICATION_ROUTES
+ROUTES += SETTLEMENT_ROUTES
+ROUTES += RECONCILIATION_ROUTES
+ROUTES += REPORT_ROUTES
+ROUTES.extend(PORTAL2_ROUTES)  # the portal's programme, application and voucher pages
