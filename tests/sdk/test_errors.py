@@ -9,10 +9,10 @@ from fastapi import FastAPI
 from providers.sdk import (
     AsyncVoucherClient,
     BadRequest,
-    Conflict,
     InsufficientBalance,
     PrivateKeyJwt,
     ProblemError,
+    RedemptionRefused,
     ServerError,
     VoucherNotRedeemable,
 )
@@ -38,7 +38,7 @@ def test_the_code_picks_the_class_and_extensions_are_kept() -> None:
         "request_id": "req-1",
     }
     error = problem_of(response(409, json=problem))
-    assert type(error) is InsufficientBalance and isinstance(error, Conflict)
+    assert type(error) is InsufficientBalance and isinstance(error, RedemptionRefused)
     assert error.extensions == {"available_amount": 12000, "request_id": "req-1"}
     assert (error.status, error.problem_code, error.request_id) == (
         409,
