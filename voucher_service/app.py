@@ -13,6 +13,8 @@ from starlette.staticfiles import StaticFiles
 
 import voucher_service.accounting.problems  # noqa: F401  (maps ledger errors before handlers)
 from voucher_service import __version__
+from voucher_service.applications.routers import ROUTERS as APPLICATION_ROUTERS
+from voucher_service.applications.routers import upload_limits
 from voucher_service.audit.router import router as audit_router
 from voucher_service.audit.service import AuditFlushMiddleware
 from voucher_service.auth.oauth_router import router as oauth_router
@@ -32,6 +34,7 @@ from voucher_service.kit.middleware import (
     RequestDeadlineMiddleware,
 )
 from voucher_service.kit.problems import install_problem_handlers
+from voucher_service.ledger_admin.router import router as ledger_admin_router
 from voucher_service.metrics.router import router as metrics_router
 from voucher_service.organisations.router import router as organisations_router
 from voucher_service.portal import flash
@@ -39,12 +42,20 @@ from voucher_service.portal.router import ROUTERS as PORTAL_ROUTERS
 from voucher_service.portal.router import PortalErrorPages
 from voucher_service.portal.security import PortalSecurityHeadersMiddleware
 from voucher_service.portal.templating import PORTAL_STATIC
+from voucher_service.portal.uploads import portal_upload_limits
 from voucher_service.programs.router import router as programs_router
 from voucher_service.provider_registry import problems as registry_problems  # noqa: F401
 from voucher_service.provider_registry.router import router as provider_registry_router
+from voucher_service.reconciliation.router import admin as reconciliation_admin_router
+from voucher_service.reconciliation.router import provider as reconciliation_provider_router
+from voucher_service.reconciliation.router import statement_limits
 from voucher_service.redemptions.router import holder_router as voucher_redemptions_router
 from voucher_service.redemptions.router import router as redemptions_router
+from voucher_service.reports.router import public as open_data_router
+from voucher_service.reports.router import router as reports_router
 from voucher_service.settings import Settings
+from voucher_service.settlements.router import admin as settlements_admin_router
+from voucher_service.settlements.router import provider as settlements_provider_router
 from voucher_service.users.router import router as users_router
 from voucher_service.vouchers.router import router as vouchers_router
 from voucher_service.webhooks import problems as webhook_problems  # noqa: F401 (registers them)
@@ -105,7 +116,15 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     install_problem_handlers(app)
     # Innermost: writes the audit events a request recorded "separately" once it is over.
     app.add_middleware(AuditFlushMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger_bodies=[
+            *upload_limits(settings),
+            *statement_limits(settings.statement_max_bytes),
+            *portal_upload_limits(settings),
+        ],
+    )
     app.add_middleware(ContentEncodingMiddleware)
     app.add_middleware(RequestDeadlineMiddleware, seconds=settings.request_timeout_seconds)
     app.add_middleware(RequestContextMiddleware)
@@ -121,6 +140,13 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         webhooks_admin_router,
         callbacks_router,
         audit_router,
+        ledger_admin_router,
+        settlements_admin_router,
+        settlements_provider_router,
+        reconciliation_admin_router,
+        reconciliation_provider_router,
+        reports_router,
+        open_data_router,
         provider_registry_router,
         programs_router,
         vouchers_router,
@@ -129,6 +155,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     ):
         app.include_router(router)
     app.include_router(metrics_router)
+    for router in APPLICATION_ROUTERS:
+        app.include_router(router)
     install_webhook_docs(app)
     mount_portal(app, server_secret)
     return app

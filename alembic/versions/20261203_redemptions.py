@@ -1,7 +1,7 @@
 """redemptions: idempotency records; provider redemptions and their refunds
 
 Revision ID: 20261203_redemptions
-Revises: 20261201_programmes
+Revises: 20261202_applications
 Create Date: 2026-12-03 09:00:00.000000
 
 ``idempotency_record`` keeps, per caller and Idempotency-Key, the request's fingerprint and the
@@ -17,7 +17,7 @@ import ledger.sqltypes
 from alembic import op
 
 revision: str = "20261203_redemptions"
-down_revision: str | None = "20261201_programmes"
+down_revision: str | None = "20261202_applications"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

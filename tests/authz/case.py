@@ -28,6 +28,7 @@ class RouteCase:
     form: Payload | None = None
     query: Payload | None = None
     arrange: Arrange | None = None
+    headers: Payload | None = None  # request headers beside the actor's (an Idempotency-Key)
     ok: frozenset[int] = field(default_factory=lambda: frozenset({200, 201, 204}))
     params: dict[str, str] = field(default_factory=dict)  # path parameters when no target
     asset: str = "swagger-ui.css"  # what to fetch under a MOUNT

@@ -63,8 +63,12 @@ async def attempt(
         return await portal_cases.attempt(world, case, actor, url, form, query)
     if case.method == "MOUNT":
         return await world.client.get(f"{url}/{case.asset}", headers=actor.headers)
+    headers = {
+        **actor.headers,
+        **((await case.headers(world, actor) or {}) if case.headers else {}),
+    }
     return await world.client.request(
-        case.method, url, json=body, data=form, params=query, headers=actor.headers
+        case.method, url, json=body, data=form, params=query, headers=headers
     )
 
 

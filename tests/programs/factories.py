@@ -12,14 +12,16 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from providers.registry.models import CatalogueItem, ProviderProfile, ProviderState
-from tests.factories import create_organisation
+from tests.factories import auth_headers, create_organisation, create_user
 from voucher_service.audit.service import AuditActor
 from voucher_service.organisations.models import Organisation, OrganisationKind
 from voucher_service.programs import configuration
 from voucher_service.programs.models import Program, ProgramProvider, ProgramStatus
+from voucher_service.users.models import Role
 from voucher_service.vouchers import service as vouchers
 from voucher_service.vouchers.models import Voucher
 
@@ -136,3 +138,11 @@ async def create_voucher(
     )
     await session.commit()
     return voucher
+
+
+async def headers_for(
+    app: FastAPI, session: AsyncSession, role: Role, organisation: Organisation | None = None
+) -> dict[str, str]:
+    """``Authorization`` headers of a fresh user with ``role`` (in ``organisation`` if given)."""
+    user = await create_user(session, role=role, organisation=organisation)
+    return await auth_headers(app, session, user)

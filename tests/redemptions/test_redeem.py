@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 import ledger
 from providers.webhooks.models import WebhookEvent
 from tests.factories import audit_events
-from tests.redemptions.factories import Seller, create_seller, redeem, voucher_for
+from tests.redemptions.factories import Seller, redeem, voucher_for
 from voucher_service.db import Database
 from voucher_service.vouchers import service as vouchers
 from voucher_service.vouchers.models import Voucher, VoucherState
-
-
-@pytest.fixture
-async def seller(app: FastAPI, client: httpx.AsyncClient, session: AsyncSession) -> Seller:
-    return await create_seller(app, client, session)
-
-
-@pytest.fixture
-async def voucher(session: AsyncSession, seller: Seller) -> Voucher:
-    return await voucher_for(session, seller, amount=10_000_00, rate_bp=3000)
 
 
 async def balance(database: Database, voucher: Voucher) -> vouchers.Balance:
@@ -32,8 +22,6 @@ async def balance(database: Database, voucher: Voucher) -> vouchers.Balance:
 
 
 async def events(database: Database, event_type: str) -> list[WebhookEvent]:
-    from sqlmodel import col, select
-
     async with database.unit_of_work(readonly=True) as session:
         rows = await session.scalars(
             select(WebhookEvent).where(col(WebhookEvent.event_type) == event_type)

@@ -250,6 +250,7 @@ async def set_price_ceiling(
 ) -> PriceCeiling:
     """Set (or change) the ceiling for ``resource`` per ``unit``; any state but archived."""
     _expect(program, ProgramStatus.draft, ProgramStatus.open, ProgramStatus.closed)
+    await get_program(session, program.id, for_update=True)  # serialises concurrent setters
     ceiling = await price_ceiling(session, program.id, resource, unit)
     before = ceiling.max_unit_price_amount if ceiling else None
     if ceiling is None:
@@ -286,6 +287,7 @@ async def add_eligible_provider(
             f"Only a registered provider selling {program.kind} services can be listed.",
             detail_zh="只有已登记且提供本类服务的服务商可以列入名单。",
         )
+    await get_program(session, program.id, for_update=True)  # serialises concurrent additions
     existing = await _listing(session, program.id, provider_id)
     if existing is not None:
         return existing

@@ -18,8 +18,10 @@ from providers.registry import catalogue
 from providers.registry import service as registry
 from providers.registry.errors import ProviderNotFound
 from providers.registry.models import CatalogueItem, ProviderProfile, ProviderState
+from providers.registry.service import Change
 from voucher_service.audit import service as audit
 from voucher_service.auth.dependencies import AuthorityUser, ProgramAdmin
+from voucher_service.auth.principal import Principal
 from voucher_service.dependencies import SessionDep
 from voucher_service.kit.pagination import Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
@@ -44,6 +46,12 @@ CHANGE = problem_responses(401, 403, 404, 409, 422)
 async def _one(session: SessionDep, provider_id: uuid.UUID) -> ProviderAdmin:
     profile = await registry.require_profile(session, provider_id)
     return (await service.present_admin(session, [profile]))[0]
+
+
+async def _recorded(session: SessionDep, change: Change, principal: Principal) -> ProviderAdmin:
+    """Audit ``change`` and answer with the provider's entry as it is now."""
+    profile = await service.record(session, change, actor=principal)
+    return await _one(session, profile.organisation_id)
 
 
 @router.get("/v1/providers", summary="Approved providers and what they sell (public)")
@@ -105,8 +113,7 @@ async def update_provider(
     change = await registry.update_details(
         session, provider_id, services=body.services, filing_number=body.filing_number
     )
-    await service.record(session, change, actor=principal)
-    return await _one(session, provider_id)
+    return await _recorded(session, change, principal)
 
 
 @router.post(
@@ -118,8 +125,7 @@ async def start_publicity(
     body: PublicityStart, principal: ProgramAdmin, session: SessionDep, provider_id: ProviderId
 ) -> ProviderAdmin:
     change = await registry.start_publicity(session, provider_id, days=body.days)
-    await service.record(session, change, actor=principal)
-    return await _one(session, provider_id)
+    return await _recorded(session, change, principal)
 
 
 @router.post(
@@ -131,8 +137,7 @@ async def approve(
     principal: ProgramAdmin, session: SessionDep, provider_id: ProviderId
 ) -> ProviderAdmin:
     change = await registry.approve(session, provider_id)
-    await service.record(session, change, actor=principal)
-    return await _one(session, provider_id)
+    return await _recorded(session, change, principal)
 
 
 @router.post(
@@ -144,8 +149,7 @@ async def suspend(
     body: Reason, principal: ProgramAdmin, session: SessionDep, provider_id: ProviderId
 ) -> ProviderAdmin:
     change = await registry.suspend(session, provider_id, reason=body.reason)
-    await service.record(session, change, actor=principal)
-    return await _one(session, provider_id)
+    return await _recorded(session, change, principal)
 
 
 @router.post(
@@ -157,8 +161,7 @@ async def reinstate(
     body: Reason, principal: ProgramAdmin, session: SessionDep, provider_id: ProviderId
 ) -> ProviderAdmin:
     change = await registry.reinstate(session, provider_id, reason=body.reason)
-    await service.record(session, change, actor=principal)
-    return await _one(session, provider_id)
+    return await _recorded(session, change, principal)
 
 
 @router.get(

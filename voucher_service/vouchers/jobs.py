@@ -1,4 +1,5 @@
-"""The expiry job: vouchers past their validity (database clock) expire, never early.
+"""Voucher jobs. ``vouchers.expire``: vouchers past their validity (database clock) expire, never
+early. ``vouchers.return_late_value``: see :mod:`.late_value`.
 
 Each voucher expires in a short unit of work of its own (lock, state, remainder swept back to the
 programme, audit, ``voucher.expired`` to its providers), retried on deadlocks by
@@ -13,7 +14,7 @@ from datetime import timedelta
 
 import ledger
 from voucher_service.db import Database
-from voucher_service.vouchers import lifecycle
+from voucher_service.vouchers import late_value, lifecycle
 from voucher_service.worker.registry import JobContext, job
 
 logger = logging.getLogger("voucher_service.vouchers")
@@ -48,3 +49,28 @@ async def expire_vouchers(context: JobContext) -> None:
             logger.info("expired vouchers", extra={"count": expired})
         if expired < BATCH:
             return
+
+
+async def return_late(database: Database, *, batch: int = BATCH) -> int:
+    """Return value that came back to revoked or expired vouchers; returns how many moved."""
+    async with database.unit_of_work(readonly=True) as session:
+        found = await late_value.candidates(session, limit=batch)
+    moved = 0
+    for voucher_id in found:
+        if await _return_one(database, voucher_id) > 0:
+            moved += 1
+    return moved
+
+
+async def _return_one(database: Database, voucher_id: uuid.UUID) -> int:
+    return await ledger.run_transaction(
+        database.unit_of_work, lambda session: late_value.return_late_value(session, voucher_id)
+    )
+
+
+@job("vouchers.return_late_value", every=timedelta(minutes=5), exclusive=True)
+async def return_late_value(context: JobContext) -> None:
+    """Sweep value released onto revoked or expired vouchers back to their programmes."""
+    moved = await return_late(context.database)
+    if moved:
+        logger.info("returned late voucher value", extra={"count": moved})

@@ -1,0 +1,1 @@
+"""Online applications for vouchers: drafts, attachments, multi-stage review, publicity, issue."""

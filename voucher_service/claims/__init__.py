@@ -1,0 +1,1 @@
+"""Reimbursement claims: the holder of a reimbursement-mode voucher claims what it paid."""
