@@ -27,7 +27,12 @@ from voucher_service.health.router import router as health_router
 from voucher_service.keys.router import router as keys_router
 from voucher_service.keys.secret import derive_key, load_or_create_secret
 from voucher_service.keys.service import KeyRing
-from voucher_service.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from voucher_service.kit.middleware import (
+    BodySizeLimitMiddleware,
+    ContentEncodingMiddleware,
+    RequestContextMiddleware,
+    RequestDeadlineMiddleware,
+)
 from voucher_service.kit.problems import install_problem_handlers
 from voucher_service.ledger_admin.router import router as ledger_admin_router
 from voucher_service.metrics.router import router as metrics_router
@@ -37,6 +42,7 @@ from voucher_service.portal.router import ROUTERS as PORTAL_ROUTERS
 from voucher_service.portal.router import PortalErrorPages
 from voucher_service.portal.security import PortalSecurityHeadersMiddleware
 from voucher_service.portal.templating import PORTAL_STATIC
+from voucher_service.portal.uploads import portal_upload_limits
 from voucher_service.programs.router import router as programs_router
 from voucher_service.provider_registry import problems as registry_problems  # noqa: F401
 from voucher_service.provider_registry.router import router as provider_registry_router
@@ -116,8 +122,11 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         larger_bodies=[
             *upload_limits(settings),
             *statement_limits(settings.statement_max_bytes),
+            *portal_upload_limits(settings),
         ],
     )
+    app.add_middleware(ContentEncodingMiddleware)
+    app.add_middleware(RequestDeadlineMiddleware, seconds=settings.request_timeout_seconds)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(keys_router)

@@ -252,3 +252,8 @@ def main() -> None:
         app()
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
+
+
+from voucher_service.demo.command import demo as _demo  # noqa: E402 - appended registration
+
+app.command("demo")(_demo)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import httpx
@@ -59,3 +60,22 @@ async def sign_in(
 ) -> Browser:
     """A browser signed in as ``user``."""
     return Browser(app, client, await browser_session(app, session, user))
+
+
+async def post_file(
+    browser: Browser, url: str, data: dict[str, Any], files: dict[str, Any]
+) -> httpx.Response:
+    """A multipart form post (an upload) from ``browser``, with its CSRF token."""
+    form = {csrf.FIELD_NAME: csrf_token(browser.app), **data}
+    return await browser.client.post(url, data=form, files=files, headers=browser.headers)
+
+
+#: DESIGN §3's worked example as programme rules: 200,000 CNY, 2025-01-01 → 2026-12-31,
+#: eligible period 2025-03-01 → 2025-12-31, 30 %, rounding to the yuan → 25,102 CNY.
+WORKED_EXAMPLE_PROGRAM: dict[str, Any] = {
+    "rate_tiers": [],
+    "default_rate_bp": 3000,
+    "rounding_unit": "yuan",
+    "eligible_from_on": date(2025, 3, 1),
+    "eligible_until_on": date(2025, 12, 31),
+}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, get_args
 
+from voucher_service.applications.dependencies import ReviewReader
 from voucher_service.auth.dependencies import (
     AuditReader,
     AuthorityUser,
@@ -44,6 +45,8 @@ class NavItem:
 def _items() -> list[NavItem]:
     return [
         NavItem("/portal/enterprise", N_("Dashboard"), roles_of(EnterpriseUser)),
+        NavItem("/portal/enterprise/applications", N_("My applications"), roles_of(EnterpriseUser)),
+        NavItem("/portal/enterprise/vouchers", N_("My vouchers"), roles_of(EnterpriseUser)),
         NavItem("/portal/enterprise/members", N_("Members"), roles_of(EnterpriseOwner)),
         NavItem("/portal/provider", N_("Dashboard"), roles_of(ProviderOperator)),
         NavItem("/portal/provider/credentials", N_("API credentials"), roles_of(ProviderOperator)),
@@ -52,6 +55,18 @@ def _items() -> list[NavItem]:
             "/portal/provider/webhook/deliveries", N_("Delivery log"), roles_of(ProviderOperator)
         ),
         NavItem("/portal/authority", N_("Dashboard"), roles_of(AuthorityUser)),
+        NavItem(
+            "/portal/authority/review",
+            N_("Review queue"),
+            roles_of(ReviewReader),
+            N_("Applications waiting at each stage; decide one by one or in bulk."),
+        ),
+        NavItem(
+            "/portal/authority/programmes",
+            N_("Programmes"),
+            roles_of(AuthorityUser),
+            N_("Budgets, commitments and spending, with burn-down, redemption and funnel charts."),
+        ),
         NavItem(
             "/portal/authority/users",
             N_("Users"),
@@ -82,6 +97,7 @@ def _items() -> list[NavItem]:
 ITEMS = _items()
 PUBLIC = [
     NavItem("/portal/", N_("Home"), frozenset()),
+    NavItem("/portal/programmes", N_("Programmes"), frozenset()),
     NavItem("/portal/register", N_("Register an enterprise"), frozenset()),
 ]
 

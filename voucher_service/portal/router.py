@@ -15,14 +15,20 @@ from voucher_service.portal.auth import Viewer, clear_session_cookie
 from voucher_service.portal.navigation import home_for_role
 from voucher_service.portal.pages import (
     account,
+    applications,
+    apply,
     audit,
     authority,
     authority_organisations,
     authority_users,
     enterprise,
+    programmes,
     provider,
     provider_webhooks,
     public,
+    reports,
+    review,
+    vouchers,
 )
 from voucher_service.portal.routing import portal_router, safe_next
 from voucher_service.portal.templating import LANGUAGE_COOKIE, portal_language, render
@@ -59,11 +65,17 @@ ROUTERS = [
         area.router
         for area in (
             public,
+            programmes,
             account,
             enterprise,
+            apply,
+            applications,
+            vouchers,
             provider,
             provider_webhooks,
             authority,
+            review,
+            reports,
             authority_users,
             authority_organisations,
             audit,

@@ -130,7 +130,7 @@ async def redeem(
     balance = moved.balance
     if balance.available == 0 and balance.debits_pending == 0:
         await vouchers.mark_exhausted_if_empty(session, voucher)
-    receipt = await ledger.receipt(session, signer, moved.transaction.id)
+    receipt = ledger.fresh_receipt(signer, moved.transaction, moved.codes)
     return Answer(redemption, balance.available, receipt)
 
 
@@ -140,6 +140,7 @@ class Moved:
     covered: int
     balance: ledger.Balance
     expires_at: Any
+    codes: dict[uuid.UUID, str]  # the accounts' codes, for the receipt
 
 
 async def _accounts(
@@ -175,7 +176,8 @@ async def _move(
         outcome = await _post(session, redemption_id, attempt, source, payable, covered, timeout)
         if outcome.ok:
             balance = outcome.balances.get(source.id) or await ledger.balance(session, source.id)
-            return Moved(outcome.transaction, covered, balance, outcome.expires_at)
+            codes = {source.id: source.code, payable.id: payable.code}
+            return Moved(outcome.transaction, covered, balance, outcome.expires_at, codes)
         if not isinstance(outcome.refusal, ledger.InsufficientBalance):
             outcome.unwrap()
         available = (await ledger.balance(session, source.id)).available

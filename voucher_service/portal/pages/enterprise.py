@@ -20,6 +20,7 @@ from voucher_service.portal import forms
 from voucher_service.portal.flash import Flash, Secret
 from voucher_service.portal.forms import Form
 from voucher_service.portal.i18n import N_
+from voucher_service.portal.pages.overview import enterprise_overview
 from voucher_service.portal.routing import portal_router
 from voucher_service.portal.templating import local_time, portal_language, redirect, render
 from voucher_service.settings import Settings
@@ -67,6 +68,7 @@ async def dashboard(
         "startup": startup,
         "member_count": members or 0,
         "max_age_years": settings.startup_max_age_years,
+        **await enterprise_overview(session, organisation.id),
     }
     return render(request, "enterprise/dashboard.html", context)
 

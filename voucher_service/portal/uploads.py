@@ -1,0 +1,15 @@
+"""The portal's upload forms take bodies as large as the API's upload routes (one file each)."""
+
+from __future__ import annotations
+
+from voucher_service.applications.routers import MULTIPART_OVERHEAD
+from voucher_service.settings import Settings
+
+UPLOAD_PATHS = (r"/portal/enterprise/applications/[^/]+/attachments",)
+
+
+def portal_upload_limits(settings: Settings) -> list[tuple[str, int]]:
+    """(path pattern, body limit) of the portal's upload forms."""
+    return [
+        (pattern, settings.attachment_max_bytes + MULTIPART_OVERHEAD) for pattern in UPLOAD_PATHS
+    ]
