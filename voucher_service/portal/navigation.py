@@ -98,6 +98,7 @@ ITEMS = _items()
 PUBLIC = [
     NavItem("/portal/", N_("Home"), frozenset()),
     NavItem("/portal/programmes", N_("Programmes"), frozenset()),
+    NavItem("/portal/publicity", N_("Publicity"), frozenset()),
     NavItem("/portal/register", N_("Register an enterprise"), frozenset()),
 ]
 

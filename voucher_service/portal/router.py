@@ -26,6 +26,7 @@ from voucher_service.portal.pages import (
     provider,
     provider_webhooks,
     public,
+    publicity,
     reports,
     review,
     vouchers,
@@ -66,6 +67,7 @@ ROUTERS = [
         for area in (
             public,
             programmes,
+            publicity,
             account,
             enterprise,
             apply,
