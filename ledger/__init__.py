@@ -47,7 +47,7 @@ from ledger.queries import (
     trial_balance,
 )
 from ledger.retry import is_retryable, run_transaction
-from ledger.sealing import Checkpoint, read_receipt, receipt, seal_checkpoint
+from ledger.sealing import Checkpoint, fresh_receipt, read_receipt, receipt, seal_checkpoint
 from ledger.signing import Signer, Verifier
 from ledger.types import (
     Account,
@@ -99,6 +99,7 @@ __all__ = [
     "chart",
     "expire_due_holds",
     "fold_hot_accounts",
+    "fresh_receipt",
     "get_account",
     "get_accounts",
     "get_accounts_by_id",

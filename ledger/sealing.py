@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
@@ -173,15 +174,30 @@ async def receipt(session: AsyncSession, signer: Signer, transaction_id: uuid.UU
             )
         ).all()
     )
+    body = _receipt_body(record, codes)
+    if record.checkpoint_seq is not None:
+        body["checkpoint"] = await _inclusion(session, record.checkpoint_seq, record.id)
+    return signer.sign(canonical_json(body))
+
+
+def fresh_receipt(signer: Signer, record: Transaction, codes: Mapping[uuid.UUID, str]) -> str:
+    """The receipt of a transaction just posted (``outcome.transaction``), read from nothing.
+
+    Exactly what :func:`receipt` signs for it until it is sealed; ``codes`` maps the ids of its
+    accounts to their codes (the caller holds the ``Account`` values it posted with).
+    """
+    if record.checkpoint_seq is not None:
+        raise InvalidRequest("a sealed transaction's receipt carries its checkpoint: use receipt()")
+    return signer.sign(canonical_json(_receipt_body(record, codes)))
+
+
+def _receipt_body(record: Transaction, codes: Mapping[uuid.UUID, str]) -> JsonObject:
     content = {
         **header_content(record),
         "content_hash": record.content_hash,
         "legs": [{**asdict(leg), "account_code": codes[leg.account_id]} for leg in record.legs],
     }
-    body: JsonObject = {"typ": RECEIPT_TYPE, "transaction": content, "issued_at": utcnow()}
-    if record.checkpoint_seq is not None:
-        body["checkpoint"] = await _inclusion(session, record.checkpoint_seq, record.id)
-    return signer.sign(canonical_json(body))
+    return {"typ": RECEIPT_TYPE, "transaction": content, "issued_at": utcnow()}
 
 
 def read_receipt(verifier: Verifier, token: str) -> JsonObject:

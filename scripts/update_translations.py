@@ -25,7 +25,7 @@ PO_PATH = ROOT / "voucher_service/portal/locale/zh/LC_MESSAGES/messages.po"
 def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         pot = Path(scratch) / "messages.pot"
-        subprocess.run(  # noqa: S603
+        subprocess.run(  # noqa: S603 - fixed argument list, no shell
             [
                 sys.executable,
                 "-m",

@@ -27,8 +27,14 @@ from voucher_service.health.router import router as health_router
 from voucher_service.keys.router import router as keys_router
 from voucher_service.keys.secret import derive_key, load_or_create_secret
 from voucher_service.keys.service import KeyRing
-from voucher_service.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from voucher_service.kit.middleware import (
+    BodySizeLimitMiddleware,
+    ContentEncodingMiddleware,
+    RequestContextMiddleware,
+    RequestDeadlineMiddleware,
+)
 from voucher_service.kit.problems import install_problem_handlers
+from voucher_service.ledger_admin.router import router as ledger_admin_router
 from voucher_service.metrics.router import router as metrics_router
 from voucher_service.organisations.router import router as organisations_router
 from voucher_service.portal import flash
@@ -40,9 +46,16 @@ from voucher_service.portal.uploads import portal_upload_limits
 from voucher_service.programs.router import router as programs_router
 from voucher_service.provider_registry import problems as registry_problems  # noqa: F401
 from voucher_service.provider_registry.router import router as provider_registry_router
+from voucher_service.reconciliation.router import admin as reconciliation_admin_router
+from voucher_service.reconciliation.router import provider as reconciliation_provider_router
+from voucher_service.reconciliation.router import statement_limits
 from voucher_service.redemptions.router import holder_router as voucher_redemptions_router
 from voucher_service.redemptions.router import router as redemptions_router
+from voucher_service.reports.router import public as open_data_router
+from voucher_service.reports.router import router as reports_router
 from voucher_service.settings import Settings
+from voucher_service.settlements.router import admin as settlements_admin_router
+from voucher_service.settlements.router import provider as settlements_provider_router
 from voucher_service.users.router import router as users_router
 from voucher_service.vouchers.router import router as vouchers_router
 from voucher_service.webhooks import problems as webhook_problems  # noqa: F401 (registers them)
@@ -106,8 +119,14 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        larger_bodies=[*upload_limits(settings), *portal_upload_limits(settings)],
+        larger_bodies=[
+            *upload_limits(settings),
+            *statement_limits(settings.statement_max_bytes),
+            *portal_upload_limits(settings),
+        ],
     )
+    app.add_middleware(ContentEncodingMiddleware)
+    app.add_middleware(RequestDeadlineMiddleware, seconds=settings.request_timeout_seconds)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(keys_router)
@@ -121,6 +140,13 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         webhooks_admin_router,
         callbacks_router,
         audit_router,
+        ledger_admin_router,
+        settlements_admin_router,
+        settlements_provider_router,
+        reconciliation_admin_router,
+        reconciliation_provider_router,
+        reports_router,
+        open_data_router,
         provider_registry_router,
         programs_router,
         vouchers_router,

@@ -13,10 +13,14 @@ import voucher_service.auth.models
 import voucher_service.claims.models
 import voucher_service.idempotency.models
 import voucher_service.kit.models
+import voucher_service.ledger_admin.models
+import voucher_service.notices.models
 import voucher_service.organisations.models
 import voucher_service.programs.models
 import voucher_service.ratelimit.models
+import voucher_service.reconciliation.models
 import voucher_service.redemptions.models
+import voucher_service.settlements.models
 import voucher_service.users.models
 import voucher_service.vouchers.models
 import voucher_service.worker.models  # noqa: F401

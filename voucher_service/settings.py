@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    request_timeout_seconds: float = Field(
+        default=60,
+        gt=0,
+        le=3600,
+        description="a request's whole time limit, reading its body included (408 or 503)",
+    )
     embedded_worker: bool = Field(
         default=True, description="run the background worker inside the API process"
     )
@@ -112,14 +118,16 @@ class Settings(BaseSettings):
     rate_limit_provider_per_address: int = Field(default=6000, ge=0)
     rate_limit_provider_per_client: int = Field(default=6000, ge=0)
     audit_retention_days: int = Field(default=365, ge=180)
-    attachment_max_bytes: int = Field(
-        default=10 * 1024 * 1024,
-        ge=1024,
-        le=100 * 1024 * 1024,
-        description="largest attachment (application or claim file) accepted, in bytes",
+    settlement_four_eyes_amount: int = Field(
+        default=10_000_000,
+        ge=0,
+        description="fen; a settlement whose net amount is above it needs two finance approvers",
     )
-    rate_limit_objection_per_address: int = Field(
-        default=10, ge=0, description="publicity objections per client address per window"
+    settlement_response_days: int = Field(
+        default=10, ge=0, le=90, description="days a payee has to confirm or dispute"
+    )
+    statement_max_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1024, description="largest provider statement upload"
     )
     idempotency_retention_hours: float | None = Field(
         default=24,
@@ -139,6 +147,15 @@ class Settings(BaseSettings):
         le=60,
         description="how long a request waits for another one with the same Idempotency-Key "
         "before answering 409 idempotency_request_in_progress",
+    )
+    attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=100 * 1024 * 1024,
+        description="largest attachment (application or claim file) accepted, in bytes",
+    )
+    rate_limit_objection_per_address: int = Field(
+        default=10, ge=0, description="publicity objections per client address per window"
     )
 
     @model_validator(mode="after")

@@ -30,6 +30,7 @@ VOUCHER_EVENTS = (
     "voucher.unfrozen",
     "voucher.revoked",
     "voucher.expired",
+    "voucher.expiring",
 )
 REDEMPTION_EVENTS = (
     "redemption.captured",
@@ -212,6 +213,7 @@ _EXAMPLE_CHANGES: dict[str, dict[str, Any]] = {
     "voucher.unfrozen": {},
     "voucher.revoked": {"status": "revoked", "balance_amount": 0, "reason": "contract cancelled"},
     "voucher.expired": {"status": "expired", "balance_amount": 0},
+    "voucher.expiring": {"reason": "expires within 30 days"},
     "redemption.captured": {},
     "redemption.voided": {"status": "voided", "captured_amount": 0},
     "redemption.expired": {"status": "expired", "captured_amount": 0},

@@ -48,7 +48,11 @@ async def test_return_edit_resubmit_keeps_history(
     application, headers = await one_application(app, client, session, review_stages=TWO_STAGES)
     app_id = application["id"]
     first, second = await authority_people(app, session, 2)
-    assert (await decide(client, first, app_id)).status_code == 200
+    at_first_stage = {"decision": "approve", "stage_index": 0}
+    url = f"/v1/admin/applications/{app_id}/decisions"
+    assert (await client.post(url, json=at_first_stage, headers=first)).status_code == 200
+    retried = await client.post(url, json=at_first_stage, headers=first)
+    assert retried.status_code == 409 and retried.json()["stage_index"] == 1
     silent = await decide(client, second, app_id, "return")
     assert silent.status_code == 422 and silent.json()["code"] == "comment_required"
     returned = await decide(client, second, app_id, "return", "请补充项目说明")

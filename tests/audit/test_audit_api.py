@@ -62,10 +62,12 @@ async def test_csv_export_is_safe_for_spreadsheets_and_is_audited(
 ) -> None:
     await seed(database)
     response = await client.get(
-        "/v1/admin/audit-events/export", params={"action_prefix": "voucher."}, headers=auditor
+        "/v1/admin/audit-events/export",
+        params={"action_prefix": "voucher.", "lang": "en"},
+        headers=auditor,
     )
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [row["target_id"] for row in rows] == ["V0", "V1", "V2", "V3", "V4"]
     assert rows[0]["after"].startswith("{")  # JSON, not a formula
     assert all(not row[key].startswith("=") for row in rows for key in row)

@@ -16,7 +16,10 @@ from tests.authz.case import RouteCase, constant
 from tests.authz.portal2_cases import PORTAL2_ROUTES
 from tests.authz.portal_cases import PORTAL_ROUTES
 from tests.authz.programme_cases import PROGRAMME_ROUTES
+from tests.authz.reconciliation_cases import RECONCILIATION_ROUTES
 from tests.authz.redemption_cases import REDEMPTION_ROUTES
+from tests.authz.report_cases import REPORT_ROUTES
+from tests.authz.settlement_cases import SETTLEMENT_ROUTES
 from tests.authz.targets import (
     active_organisation,
     client_credentials,
@@ -199,7 +202,15 @@ IDENTITY_ROUTES: list[RouteCase] = [
 ]
 
 #: Every route of the application. Later issues append their own lists here.
-ROUTES: list[RouteCase] = [*IDENTITY_ROUTES, *WEBHOOK_ROUTES, *PORTAL_ROUTES, *PROGRAMME_ROUTES]
+ROUTES: list[RouteCase] = [
+    *IDENTITY_ROUTES,
+    *WEBHOOK_ROUTES,
+    *PORTAL_ROUTES,
+    *PROGRAMME_ROUTES,
+    *REDEMPTION_ROUTES,
+]
 ROUTES += APPLICATION_ROUTES
-ROUTES += REDEMPTION_ROUTES
+ROUTES += SETTLEMENT_ROUTES
+ROUTES += RECONCILIATION_ROUTES
+ROUTES += REPORT_ROUTES
 ROUTES.extend(PORTAL2_ROUTES)  # the portal's programme, application and voucher pages

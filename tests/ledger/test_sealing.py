@@ -187,3 +187,36 @@ async def test_concurrent_sealers_seal_once(db: Database, keyring: KeyRing) -> N
     async with db.unit_of_work(readonly=True) as session:
         report = await ledger.verify(session, keyring)
     assert report.ok and report.checkpoints == 1
+
+
+async def test_a_fresh_receipt_signs_what_receipt_reads_back(
+    db: Database, keyring: KeyRing
+) -> None:
+    p = await create_programme(db)
+    await commit(
+        db, lambda s: ledger.transfer(s, new_client_id(), [Transfer(p.treasury, p.voucher, 50)])
+    )
+    held = await commit(
+        db,
+        lambda s: ledger.hold(
+            s,
+            new_client_id(),
+            Transfer(p.voucher, p.provider, 20),
+            timeout=timedelta(hours=1),
+            reference="redemption:2",
+            details={"order": "A-2"},
+        ),
+    )
+    codes = {p.voucher.id: p.voucher.code, p.provider.id: p.provider.code}
+    fresh = ledger.read_receipt(keyring, ledger.fresh_receipt(keyring, held.transaction, codes))
+    async with db.unit_of_work(readonly=True) as session:
+        read = ledger.read_receipt(
+            keyring, await ledger.receipt(session, keyring, held.transaction.id)
+        )
+    assert fresh["transaction"] == read["transaction"]
+    assert fresh["typ"] == read["typ"]
+    await _seal(db, keyring)
+    async with db.unit_of_work(readonly=True) as session:
+        sealed = await ledger.get_transaction(session, held.transaction.id)
+    with pytest.raises(ledger.InvalidRequest):
+        ledger.fresh_receipt(keyring, sealed, codes)

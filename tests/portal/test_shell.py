@@ -99,7 +99,7 @@ def test_money_and_time_formatting() -> None:
 
 def test_every_portal_message_has_a_chinese_translation(tmp_path: Path) -> None:
     pot = tmp_path / "messages.pot"
-    subprocess.run(  # noqa: S603
+    subprocess.run(  # noqa: S603 - fixed argument list, no shell
         [
             sys.executable,
             "-m",

@@ -199,3 +199,33 @@ async def test_draft_or_archived_programme_issues_nothing(
             application_id=None,
             actor=FACTORY,
         )
+
+
+async def test_validity_to_a_fixed_date_ends_that_day_in_china(session: AsyncSession) -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    last_day = date.today() + timedelta(days=10)
+    voucher = await create_voucher(session, validity_days=None, valid_until_on=last_day)
+    expected = datetime.combine(last_day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=16)
+    assert voucher.valid_until == expected  # 24:00 in Asia/Shanghai is 16:00 UTC
+    shorter = await create_voucher(session, validity_days=3, valid_until_on=last_day)
+    assert shorter.valid_until - shorter.valid_from == timedelta(days=3)
+    provider = await create_provider(session)
+    ended = await create_program(
+        session,
+        providers=[provider],
+        budget=100,
+        validity_days=None,
+        opens_on=date.today() - timedelta(days=30),
+        valid_until_on=date.today() - timedelta(days=2),
+    )
+    with pytest.raises(ProgramStateConflict):
+        await vouchers.issue_voucher(
+            session,
+            program=ended,
+            holder_id=provider.id,
+            provider_id=provider.id,
+            amount=100,
+            application_id=None,
+            actor=FACTORY,
+        )

@@ -252,3 +252,26 @@ async def test_value_released_after_revocation_returns_to_the_programme(
     assert await vouchers.balance_of(session, voucher) == vouchers.Balance(0, 0)
     figures = await programs.figures(session, program)
     assert (figures.committed, figures.returned, figures.outstanding) == (100_00, 100_00, 0)
+
+
+async def test_problems_speak_chinese_when_asked(
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+) -> None:
+    voucher = await create_voucher(session)
+    url = f"/v1/admin/vouchers/{voucher.id}"
+    zh = admin | {"Accept-Language": "zh-CN"}
+    await client.post(url + "/revoke", json={"reason": "撤销"}, headers=zh)
+    refused = await client.post(url + "/freeze", json={"reason": "冻结"}, headers=zh)
+    assert refused.status_code == 409
+    body = refused.json()
+    assert body["code"] == "voucher_state_conflict"
+    assert body["title"] == "券当前状态不允许此操作"
+    assert "revoked" in body["detail"] and body["state"] == "revoked"
+    unknown = await client.post(
+        "/v1/admin/vouchers/0193a1f6-3d4e-7f50-8162-738495061728/freeze",
+        json={"reason": "x1"},
+        headers=admin,
+    )
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
+    not_uuid = await client.get("/v1/admin/vouchers/abc", headers=admin)
+    assert (not_uuid.status_code, not_uuid.json()["code"]) == (422, "validation_error")

@@ -86,7 +86,12 @@ async def decide(
 ) -> DecisionResult:
     try:
         decided = await review.decide(
-            session, application, body.decision, body.comment, actor=principal
+            session,
+            application,
+            body.decision,
+            body.comment,
+            actor=principal,
+            stage_index=body.stage_index,
         )
     except ProblemError as problem:
         # The request's unit of work rolls back; the refused decision is still on record.

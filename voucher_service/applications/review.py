@@ -21,6 +21,7 @@ from ledger.sqltypes import utcnow
 from voucher_service.applications import repository, rules
 from voucher_service.applications import workflow as wf
 from voucher_service.applications.errors import (
+    ApplicationStateConflict,
     AwaitingBatch,
     CommentRequired,
     EarlierApplicationWaiting,
@@ -88,6 +89,7 @@ async def decide(
     comment: str,
     *,
     actor: Principal,
+    stage_index: int | None = None,
 ) -> Decided:
     """Record ``actor``'s decision at the application's current stage and act on it."""
     if decision != wf.Decision.approve and not comment.strip():
@@ -99,6 +101,15 @@ async def decide(
     program = await programs.get_program(session, application.program_id)
     stages = wf.stages_of(program.review_stages)
     position = _position(application)
+    if stage_index is not None and (
+        position.state not in wf.UNDER_REVIEW or position.stage_index != stage_index
+    ):
+        raise ApplicationStateConflict(
+            f"The application is no longer at stage {stage_index}.",
+            detail_zh=f"该申请已不在第 {stage_index} 阶段。",
+            state=str(position.state),
+            stage_index=position.stage_index,
+        )
     now = utcnow()
     amount: int | None = None
     working: dict[str, Any] | None = None

@@ -155,6 +155,12 @@ class DecisionCreate(BaseModel):
 
     decision: Decision
     comment: str = Field(default="", max_length=4000)
+    stage_index: int | None = Field(
+        default=None,
+        ge=0,
+        description="the stage being decided; if the application is no longer there the "
+        "decision is refused, so a retried request never decides a later stage",
+    )
 
 
 class DecisionResult(BaseModel):

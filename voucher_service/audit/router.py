@@ -12,6 +12,7 @@ from voucher_service.audit.repository import AuditFiltersDep
 from voucher_service.audit.schemas import AuditEventPublic, ChainReportPublic
 from voucher_service.auth.dependencies import AuditReader
 from voucher_service.dependencies import DatabaseDep, SessionDep
+from voucher_service.exports import EXPORT_CONTENT, ExportOptionsDep, export_response
 from voucher_service.kit.pagination import Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
 
@@ -32,19 +33,19 @@ async def list_events(
 
 @router.get(
     "/export",
-    summary="Export matching audit events as CSV (oldest first)",
+    summary="Export matching audit events as CSV or XLSX (oldest first)",
     response_class=StreamingResponse,
-    responses={**AUTH, 200: {"content": {"text/csv": {}}, "description": "CSV file"}},
+    responses={**AUTH, **EXPORT_CONTENT},
 )
 async def export_events(
-    principal: AuditReader, database: DatabaseDep, filters: AuditFiltersDep
+    principal: AuditReader,
+    database: DatabaseDep,
+    filters: AuditFiltersDep,
+    options: ExportOptionsDep,
 ) -> StreamingResponse:
     await export.record_export(database, principal, filters)
-    return StreamingResponse(
-        export.csv_rows(database, filters),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{export.FILENAME}"'},
-    )
+    rows = export.event_rows(database, filters)
+    return export_response(export.COLUMNS, rows, options=options, filename=export.FILENAME)
 
 
 @router.get(

@@ -142,3 +142,5 @@ class RateLimited(ProblemError):
     code = "rate_limited"
     title = "Too many requests"
     title_zh = "请求过于频繁"
+    # True on the one hit that went over the limit (audit that one, not the flood after it).
+    first_refusal: bool = False

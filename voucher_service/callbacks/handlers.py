@@ -4,4 +4,5 @@ A domain that consumes a callback type adds its module here (the settlement doma
 ``settlement.confirmed``, ``settlement.disputed`` and ``statement.submitted``).
 """
 
-import voucher_service.callbacks.builtin  # noqa: F401
+import voucher_service.callbacks.builtin
+import voucher_service.settlements.callbacks  # noqa: F401

@@ -1,7 +1,8 @@
-"""Pure ASGI middleware: request ids, request body size limit, access log."""
+"""Pure ASGI middleware: request ids, access log, request body limits, request deadline."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -133,26 +134,132 @@ class BodySizeLimitMiddleware:
                 await self._refuse(scope, send, max_bytes)
 
     async def _refuse(self, scope: Scope, send: Send, max_bytes: int) -> None:
-        body = json.dumps(
-            {
-                "type": PROBLEM_BASE + "payload_too_large",
-                "title": "Request body too large",
-                "status": 413,
-                "code": "payload_too_large",
-                "detail": f"The request body must not exceed {max_bytes} bytes.",
-                "instance": scope["path"],
-                "request_id": (scope.get("state") or {}).get("request_id"),
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+        await send_problem(
+            scope,
+            send,
+            status=413,
+            code="payload_too_large",
+            title="Request body too large",
+            detail=f"The request body must not exceed {max_bytes} bytes.",
         )
-        await send({"type": "http.response.body", "body": body})
+
+
+class ContentEncodingMiddleware:
+    """Refuses compressed request bodies (415): a few kilobytes of gzip can inflate to gigabytes,
+    and nothing in the API needs them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        encoding = Headers(scope=scope).get("content-encoding", "identity") if _http(scope) else ""
+        if encoding.strip().lower() not in ("", "identity"):
+            await send_problem(
+                scope,
+                send,
+                status=415,
+                code="unsupported_content_encoding",
+                title="Compressed request bodies are not accepted",
+                detail="Send the body without Content-Encoding (identity).",
+            )
+            return
+        await self.app(scope, receive, send)
+
+
+class RequestDeadlineMiddleware:
+    """Bounds a request's whole life, reading its body included: a client that sends slowly gets
+    408, a request that takes too long to handle 503; either way its unit of work rolls back."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _http(scope):
+            await self.app(scope, receive, send)
+            return
+        body_done = reading = response_started = False
+
+        async def tracking_receive() -> Message:
+            nonlocal body_done, reading
+            reading = True
+            message = await receive()
+            reading = False
+            body_done = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            async with asyncio.timeout(self.seconds) as deadline:
+                await self.app(scope, tracking_receive, tracking_send)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            if not response_started:
+                await self._refuse(scope, send, slow_client=reading and not body_done)
+
+    async def _refuse(self, scope: Scope, send: Send, *, slow_client: bool) -> None:
+        if slow_client:
+            await send_problem(
+                scope,
+                send,
+                status=408,
+                code="request_timeout",
+                title="Request body not received in time",
+                detail=f"The whole request must arrive within {self.seconds:g} seconds.",
+            )
+            return
+        await send_problem(
+            scope,
+            send,
+            status=503,
+            code="request_deadline_exceeded",
+            title="The request took too long",
+            detail="Nothing was changed; retry later (with the same Idempotency-Key).",
+            headers=[(b"retry-after", b"5")],
+        )
+
+
+def _http(scope: Scope) -> bool:
+    return bool(scope["type"] == "http")
+
+
+async def send_problem(
+    scope: Scope,
+    send: Send,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """Answer with a problem+json from middleware (before or instead of the application)."""
+    body = json.dumps(
+        {
+            "type": PROBLEM_BASE + code,
+            "title": title,
+            "status": status,
+            "code": code,
+            "detail": detail,
+            "instance": scope["path"],
+            "request_id": (scope.get("state") or {}).get("request_id"),
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -193,7 +193,7 @@ _HTTP_CODES = {
 
 
 def _http_exception_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this type only
     code, title, title_zh = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error", "错误"))
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
     return _respond(
@@ -207,7 +207,7 @@ def _http_exception_handler(request: Request, exc: Exception) -> Response:
 
 
 def _validation_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type only
     errors = [
         {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
         for err in exc.errors()

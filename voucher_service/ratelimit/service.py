@@ -67,19 +67,23 @@ async def check(database: Database, limits: list[Limit], *, window_seconds: int)
     now = time.time()
     window, into = divmod(now, window_seconds)
     overlap = 1 - into / window_seconds
-    exceeded = False
+    exceeded = crossed = False
     async with database.unit_of_work() as session:
         for limit in active:
             count, previous = await _hit(session, limit.key, int(window))
-            exceeded |= previous * overlap + count > limit.limit
+            estimate = previous * overlap + count
+            exceeded |= estimate > limit.limit
+            crossed |= limit.limit < estimate <= limit.limit + 1
     if exceeded:
         retry_after = max(1, math.ceil(window_seconds - into))
-        raise RateLimited(
+        refusal = RateLimited(
             f"Too many requests; try again in {retry_after} seconds.",
             detail_zh=f"请求过于频繁，请 {retry_after} 秒后重试。",
             headers={"Retry-After": str(retry_after)},
             retry_after=retry_after,
         )
+        refusal.first_refusal = crossed
+        raise refusal
 
 
 async def purge(session: AsyncSession, *, window_seconds: int) -> int:

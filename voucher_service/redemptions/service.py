@@ -130,7 +130,7 @@ async def redeem(
     balance = moved.balance
     if balance.available == 0 and balance.debits_pending == 0:
         await vouchers.mark_exhausted_if_empty(session, voucher)
-    receipt = await ledger.receipt(session, signer, moved.transaction.id)
+    receipt = ledger.fresh_receipt(signer, moved.transaction, moved.codes)
     return Answer(redemption, balance.available, receipt)
 
 
@@ -140,14 +140,19 @@ class Moved:
     covered: int
     balance: ledger.Balance
     expires_at: Any
+    codes: dict[uuid.UUID, str]  # the accounts' codes, for the receipt
 
 
 async def _accounts(
     session: AsyncSession, voucher_id: uuid.UUID, provider_id: uuid.UUID
 ) -> tuple[ledger.Account, ledger.Account]:
+    """The voucher's and the provider's accounts (one read; opened only the first time)."""
     specs = [ledger.chart.voucher(voucher_id), ledger.chart.provider_payable(provider_id)]
-    opened = await ledger.open_accounts(session, specs)
-    return opened[specs[0].code], opened[specs[1].code]
+    try:
+        found = await ledger.get_accounts(session, [spec.code for spec in specs])
+    except ledger.AccountNotFound:
+        found = dict(await ledger.open_accounts(session, specs))
+    return found[specs[0].code], found[specs[1].code]
 
 
 async def _move(
@@ -164,18 +169,21 @@ async def _move(
     if not request.capture:
         program = await programs.get_program(session, voucher.program_id)
         timeout = timedelta(seconds=program.hold_timeout_seconds)
-    available = (await ledger.balance(session, source.id)).available
+    covered = available = share
     for attempt in range(ATTEMPTS):
-        covered = min(share, available)
-        if covered <= 0 or (covered < share and not request.allow_partial):
-            break
+        # The ledger checks the balance in the statement that takes it: the balance is read
+        # only when that check refused, to cover what is left (partial) or to say how much.
         outcome = await _post(session, redemption_id, attempt, source, payable, covered, timeout)
         if outcome.ok:
             balance = outcome.balances.get(source.id) or await ledger.balance(session, source.id)
-            return Moved(outcome.transaction, covered, balance, outcome.expires_at)
+            codes = {source.id: source.code, payable.id: payable.code}
+            return Moved(outcome.transaction, covered, balance, outcome.expires_at, codes)
         if not isinstance(outcome.refusal, ledger.InsufficientBalance):
             outcome.unwrap()
         available = (await ledger.balance(session, source.id)).available
+        if available <= 0 or (available < share and not request.allow_partial):
+            break
+        covered = min(share, available)
     raise InsufficientBalance(
         f"The voucher covers {max(available, 0)} fen now; its share of this bill is {share} fen.",
         detail_zh=f"该券当前可抵扣 {max(available, 0)} 分，本账单应抵扣 {share} 分。",

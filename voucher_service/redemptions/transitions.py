@@ -25,10 +25,11 @@ from voucher_service.redemptions.errors import (
     RedemptionStateConflict,
     RefundExceedsCaptured,
     RefundNotAllowed,
-    SettlementPaid,
 )
 from voucher_service.redemptions.models import Redemption, RedemptionStatus, Refund
 from voucher_service.redemptions.service import Actor, Answer, event_data, record, summary
+from voucher_service.settlements import sources as settlement_accounts
+from voucher_service.settlements.models import PayeeKind
 from voucher_service.vouchers import service as vouchers
 from voucher_service.vouchers.models import FINAL_STATES, Voucher, VoucherState
 
@@ -199,14 +200,12 @@ async def refund(
             detail_zh=f"最多还可退款 {redemption.refundable_amount} 分。",
             refundable_amount=redemption.refundable_amount,
         )
-    if await hooks.is_settled_paid(session, redemption):
-        raise SettlementPaid(
-            "The settlement containing this redemption is paid; it can no longer be refunded.",
-            detail_zh="包含该核销的结算已付款，不能再退款。",
-        )
+    # After the settlement is paid the refund is owed back by the provider: it is taken from
+    # its receivable account and clawed back from its next settlement (settlements domain).
+    paid_out = await hooks.is_settled_paid(session, redemption)
     before = summary(redemption)
     refund_id = new_id()
-    outcome = await _move_back(session, redemption, refund_id, amount)
+    outcome = await _move_back(session, redemption, refund_id, amount, paid_out=paid_out)
     made = Refund(
         id=refund_id,
         redemption_id=redemption.id,
@@ -235,10 +234,16 @@ async def refund(
 
 
 async def _move_back(
-    session: AsyncSession, redemption: Redemption, refund_id: uuid.UUID, amount: int
+    session: AsyncSession,
+    redemption: Redemption,
+    refund_id: uuid.UUID,
+    amount: int,
+    *,
+    paid_out: bool = False,
 ) -> ledger.Outcome:
+    owed_by = settlement_accounts.receivable if paid_out else settlement_accounts.payable
     specs = [
-        ledger.chart.provider_payable(redemption.provider_id),
+        owed_by(PayeeKind.provider, redemption.provider_id),
         ledger.chart.voucher(redemption.voucher_id),
     ]
     opened = await ledger.open_accounts(session, specs)

@@ -21,13 +21,12 @@ from sqlmodel import col, select
 import ledger
 from ledger.models import account
 from ledger.sqltypes import db_now, new_id
-from providers.registry.models import ProviderProfile, ProviderState
 from providers.webhooks import emit
 from voucher_service.audit import service as audit
 from voucher_service.audit.service import Auditable, AuditActor
 from voucher_service.programs.errors import ProgramStateConflict
 from voucher_service.programs.figures import remaining_budget, voucher_account_ids
-from voucher_service.programs.models import Program, ProgramMode, ProgramStatus
+from voucher_service.programs.models import Program, ProgramStatus
 from voucher_service.vouchers import codes
 from voucher_service.vouchers.errors import (
     BudgetExhausted,
@@ -41,6 +40,7 @@ from voucher_service.vouchers.models import (
     VoucherProvider,
     VoucherState,
 )
+from voucher_service.vouchers.redeemable import may_redeem, redeemability
 
 Actor = AuditActor | Auditable | None
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -126,6 +126,12 @@ async def issue_voucher(
         valid_until=validity_end(program, valid_from),
         application_id=application_id,
     )
+    if voucher.valid_until <= valid_from:
+        raise ProgramStateConflict(
+            f"The programme's vouchers were valid until {program.valid_until_on}.",
+            detail_zh=f"该项目的券有效期至 {program.valid_until_on}，已不能发放。",
+            status_now=program.status,
+        )
     savepoint = await session.begin_nested()
     try:
         outcome = await _move_issue(session, program, voucher)
@@ -267,60 +273,6 @@ async def balance_of(session: AsyncSession, voucher: Voucher) -> Balance:
         return Balance(0, 0)
     totals = await ledger.balance(session, account_id)
     return Balance(available=totals.available, on_hold=totals.debits_pending)
-
-
-async def redeemability(
-    session: AsyncSession, voucher: Voucher, provider_id: uuid.UUID
-) -> str | None:
-    """Why ``provider_id`` may not redeem ``voucher`` now (a problem code), or None if it may.
-
-    Checks, in order: point-of-sale mode, state, validity (database clock), the provider bound
-    and not withdrawn, the provider approved (not suspended), and that it sells the voucher's
-    kind.
-    """
-    if voucher.mode != ProgramMode.point_of_sale:
-        return "voucher_not_redeemable"
-    if voucher.state != VoucherState.active:
-        return f"voucher_{voucher.state}"
-    query = (
-        sa.select(
-            col(ProviderProfile.state),
-            col(ProviderProfile.services),
-            db_now() >= voucher.valid_from,
-            db_now() < voucher.valid_until,
-        )
-        .select_from(VoucherProvider)
-        .join(
-            ProviderProfile,
-            col(ProviderProfile.organisation_id) == col(VoucherProvider.provider_id),
-            isouter=True,
-        )
-        .where(
-            col(VoucherProvider.voucher_id) == voucher.id,
-            col(VoucherProvider.provider_id) == provider_id,
-            col(VoucherProvider.revoked_at).is_(None),
-        )
-    )
-    row = (await session.execute(query)).first()
-    if row is None:
-        return "provider_not_bound"
-    state, services, started, not_ended = row
-    if not started:
-        return "voucher_not_yet_valid"
-    if not not_ended:
-        return "voucher_expired"
-    if state == ProviderState.suspended:
-        return "provider_suspended"
-    if state != ProviderState.approved:
-        return "provider_not_approved"
-    if voucher.kind not in (services or []):
-        return "voucher_wrong_kind"
-    return None
-
-
-async def may_redeem(session: AsyncSession, voucher: Voucher, provider_id: uuid.UUID) -> bool:
-    """Whether ``provider_id`` may redeem ``voucher`` now (see :func:`redeemability`)."""
-    return await redeemability(session, voucher, provider_id) is None
 
 
 async def awarded_this_year(

@@ -27,6 +27,7 @@ def test_event_types_are_exactly_those_of_the_design() -> None:
         "voucher.unfrozen",
         "voucher.revoked",
         "voucher.expired",
+        "voucher.expiring",  # 30 days before (issue 8); not in DESIGN §7's first list
         "redemption.captured",
         "redemption.voided",
         "redemption.expired",

@@ -6,7 +6,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import Query, Request
-from fastapi.responses import StreamingResponse
 from starlette.responses import Response
 
 from voucher_service.audit import export, repository
@@ -15,6 +14,7 @@ from voucher_service.audit.repository import AuditFilters
 from voucher_service.audit.schemas import AuditEventPublic
 from voucher_service.auth.dependencies import AuditReader
 from voucher_service.dependencies import DatabaseDep, SessionDep
+from voucher_service.exports import ExportFormat, ExportOptions, export_response
 from voucher_service.kit.i18n import Language
 from voucher_service.portal import forms, labels
 from voucher_service.portal.forms import Form
@@ -110,8 +110,6 @@ async def export_csv(request: Request, principal: AuditReader, database: Databas
     if form.errors:
         return _page(request, form, [], None)
     await export.record_export(database, principal, filters)
-    return StreamingResponse(
-        export.csv_rows(database, filters),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{export.FILENAME}"'},
-    )
+    rows = export.event_rows(database, filters)
+    options = ExportOptions(ExportFormat.csv, language)
+    return export_response(export.COLUMNS, rows, options=options, filename=export.FILENAME)

@@ -1,0 +1,212 @@
+"""Scale run (not a test): settlement, reconciliation, export and ledger reads at 1,000,000 rows.
+
+    .venv/bin/python bench/scale.py [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
+                                    [--redemptions 1000000] [--vouchers 10000] [--providers 50]
+                                    [--statement-lines 1000000] [--keep]
+
+Builds a scratch PostgreSQL database (dropped afterwards unless ``--keep``): 1,000,000 captured
+redemptions across 10,000 vouchers and 50 providers, half of them at one large provider, loaded
+with COPY as ledger-consistent rows (see ``bench/scale_data.py``). Then times, each in its own
+unit of work as the service runs it: settlement generation for the large provider,
+reconciliation of a 1,000,000-line statement, an XLSX export of 1,000,000 redemption rows, a
+statement page at the end of a long history (the large provider's payable account and a
+voucher's), and the trial balance. Prints times and the process's peak memory (max RSS).
+Targets (issue 8): each under 60 s and 500 MB; page and balance reads under 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+import ledger
+from bench.scale_data import Loaded, load, statement_lines
+from ledger.sqltypes import utcnow
+from voucher_service import migrations
+from voucher_service.db import Database, create_engine
+from voucher_service.exports import Column, money
+from voucher_service.exports.columns import SHANGHAI
+from voucher_service.exports.writers import xlsx_stream
+from voucher_service.programs.models import Program
+from voucher_service.reconciliation import service as reconciliation
+from voucher_service.redemptions.models import Redemption
+from voucher_service.settings import Settings
+from voucher_service.settlements import service as settlements
+
+EXPORT_COLUMNS = [
+    Column("order_id", "订单号", "Order"),
+    Column("provider_id", "服务商", "Provider"),
+    money("covered_amount", "补贴金额（元）", "Covered (CNY)"),
+    Column("captured_at", "时间", "Captured at"),
+]
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def timed(name: str, step: Callable[[], Awaitable[Any]]) -> Any:
+    started = time.perf_counter()
+    result = await step()
+    elapsed = time.perf_counter() - started
+    unit = f"{elapsed * 1000:8.1f} ms" if elapsed < 1 else f"{elapsed:8.2f} s "
+    shown = f"{len(result.vouchers)} vouchers" if isinstance(result, Loaded) else result
+    print(f"{name:<62} {unit}   peak RSS {peak_mb():6.0f} MB   {shown}", flush=True)
+    return result
+
+
+async def redemption_rows(database: Database) -> AsyncIterator[Any]:
+    table = Redemption.__table__  # type: ignore[attr-defined]
+    after = None
+    while True:
+        query = (
+            sa.select(
+                table.c.id,
+                table.c.order_id,
+                table.c.provider_id,
+                table.c.covered_amount,
+                table.c.captured_at,
+            )
+            .order_by(table.c.id)
+            .limit(5000)
+        )
+        if after is not None:
+            query = query.where(table.c.id > after)
+        async with database.unit_of_work(readonly=True) as session:
+            rows = (await session.execute(query)).all()
+        for row in rows:
+            yield row
+        if len(rows) < 5000:
+            return
+        after = rows[-1].id
+
+
+async def measure(database: Database, loaded: Loaded, statement_total: int) -> None:
+    today = utcnow().astimezone(SHANGHAI).date()
+    period = (today - timedelta(days=1), today)
+    big = loaded.providers[0]
+
+    async def generate() -> str:
+        async with database.unit_of_work() as session:
+            program = await session.get(Program, loaded.program_id)
+            assert program is not None
+            [made] = await settlements.generate(session, program, period, payee_id=big)
+            return f"{made.item_count} items, net {made.net_amount} fen"
+
+    await timed("settlement generation, large provider", generate)
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "statement.csv"
+        with path.open("w") as out:
+            out.writelines(statement_lines(loaded, statement_total))
+
+        async def reconcile() -> str:
+            async with database.unit_of_work() as session:
+                report = await reconciliation.reconcile(session, path, big, period, None)
+                return (
+                    f"{report.line_count} lines: {report.matched_count} matched, "
+                    f"{report.missing_ours_count} missing ours, {report.missing_theirs_count} "
+                    f"missing theirs, {report.mismatch_count} mismatched"
+                )
+
+        await timed(f"reconciliation of a {statement_total:,}-line statement", reconcile)
+
+    async def export() -> str:
+        size = 0
+        async for chunk in xlsx_stream(EXPORT_COLUMNS, redemption_rows(database), "zh", "bench"):
+            size += len(chunk)
+        return f"{size / 1e6:.1f} MB of XLSX"
+
+    if not os.environ.get("SKIP_XLSX"):
+        await timed("XLSX export of every redemption", export)
+    await reads(database, loaded, big)
+
+
+async def reads(database: Database, loaded: Loaded, big: uuid.UUID) -> None:
+    payable = loaded.accounts[f"provider:{big}:payable"]
+    voucher = loaded.accounts[f"voucher:{loaded.vouchers[-1]}"]
+    for label, account in (("large provider's payable", payable), ("a voucher", voucher)):
+        async with database.unit_of_work(readonly=True) as session:
+            tail = await ledger.statement(session, account, limit=51)
+            cursor = tail.lines[-1].cursor
+
+            async def end_page(
+                session: Any = session, account: uuid.UUID = account, cursor: str = cursor
+            ) -> str:
+                page = await ledger.statement(
+                    session, account, limit=50, after=cursor, newest_first=False
+                )
+                return f"{len(page.lines)} lines"
+
+            await timed(f"statement page at the end of the history ({label})", end_page)
+    async with database.unit_of_work(readonly=True) as session:
+
+        async def balance() -> str:
+            report = await ledger.trial_balance(session)
+            return f"balanced={report.balanced}, {len(report.groups)} groups"
+
+        await timed("trial balance", balance)
+
+
+async def admin_execute(admin: str, statement: str) -> None:
+    connection = await asyncpg.connect(admin)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def run(url: str, args: argparse.Namespace) -> None:
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        loaded = await timed(
+            "load (COPY)", lambda: load(connection, args.redemptions, args.vouchers, args.providers)
+        )
+    finally:
+        await connection.close()
+    settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
+    database = Database(create_engine(settings))
+    try:
+        await measure(database, loaded, args.statement_lines)
+    finally:
+        await database.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--redemptions", type=int, default=1_000_000)
+    parser.add_argument("--vouchers", type=int, default=10_000)
+    parser.add_argument("--providers", type=int, default=50)
+    parser.add_argument("--statement-lines", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    name = f"scale_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    asyncio.run(admin_execute(args.admin_url, f'CREATE DATABASE "{name}"'))
+    url = make_url(args.admin_url).set(drivername="postgresql+asyncpg", database=name)
+    rendered = url.render_as_string(hide_password=False)
+    try:
+        migrations.upgrade(rendered)
+        asyncio.run(run(rendered, args))
+    finally:
+        if not args.keep:
+            asyncio.run(
+                admin_execute(args.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            )
+
+
+if __name__ == "__main__":
+    main()

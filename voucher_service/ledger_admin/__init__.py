@@ -1,0 +1,1 @@
+"""Ledger health for the authority: trial balance, verify runs, checkpoints, statements."""

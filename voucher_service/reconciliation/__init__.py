@@ -1,0 +1,1 @@
+"""Reconciliation of a provider's own statement against our redemptions, by order id."""

@@ -1,0 +1,1 @@
+"""Reports for the authority (per programme and period) and open data, as JSON, CSV or XLSX."""

@@ -1,0 +1,1 @@
+"""Settlements: what the programme owes each payee for a period, approved, confirmed and paid."""
