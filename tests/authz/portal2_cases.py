@@ -270,6 +270,7 @@ PUBLICITY_ROUTES = [
 ]
 
 PORTAL2_ROUTES = [
+    page("/portal/provider/redemptions", rules.roles(Role.operator)),
     *PUBLICITY_ROUTES,
     *PROGRAMME_ROUTES,
     *APPLY_ROUTES,
