@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from providers.registry import service as registry
-from providers.registry.models import CatalogueItem
+from providers.registry.models import CatalogueItem, ServiceKind
 from voucher_service.applications import review
 from voucher_service.applications import service as applications
 from voucher_service.applications.models import Application
@@ -67,7 +67,7 @@ async def approve_providers(session: AsyncSession, cast: Cast) -> None:
         change = await registry.propose(
             session,
             provider.id,
-            services=["compute", "model"],
+            services=[ServiceKind.compute, ServiceKind.model],
             filing_number="沪网信算备-2025-0001",
         )
         await record(session, change, actor=DEMO_ACTOR)
