@@ -223,8 +223,8 @@ def sysadmin_steps(page: Any, live_server: LiveServer, screenshots: Path) -> Non
     shoot(page, screenshots, "13-authority-audit-log")
     with page.expect_download() as download:
         page.get_by_role("link", name="导出 CSV").click()
-    exported = Path(download.value.path()).read_text("utf-8")
-    assert exported.startswith("id,created_at,action")
+    exported = Path(download.value.path()).read_text("utf-8-sig")  # with a BOM, for Excel
+    assert exported.startswith("事件编号,时间（北京时间）,操作")  # headers in the page's language
     assert "user.password_reset" in exported
 
     open_nav(page, "用户管理")
