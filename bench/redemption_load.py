@@ -84,8 +84,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def bench_env(url: str, data_dir: Path, pepper: str, port: int) -> dict[str, str]:
+def bench_env(url: str, data_dir: Path, pepper: str, port: int, pool: int) -> dict[str, str]:
     return os.environ | {
+        "VOUCHER_DATABASE_POOL_SIZE": str(pool),
         "VOUCHER_ENVIRONMENT": "production",
         "VOUCHER_DATABASE_URL": url,
         "VOUCHER_DATA_DIR": str(data_dir),
@@ -411,7 +412,7 @@ def start_replicas(
     args: argparse.Namespace, url: str, data_dir: Path, pepper: str
 ) -> tuple[dict[int, subprocess.Popen[bytes]], dict[str, str]]:
     ports = [free_port() for _ in range(args.replicas)]
-    env = bench_env(url, data_dir, pepper, ports[0])
+    env = bench_env(url, data_dir, pepper, ports[0], args.pool_size)
     servers: dict[int, subprocess.Popen[bytes]] = {}
     try:
         for port in ports:
@@ -430,6 +431,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--replicas", type=int, default=2, help="API processes")
+    parser.add_argument(
+        "--pool-size", type=int, default=10, help="VOUCHER_DATABASE_POOL_SIZE of each replica"
+    )
     parser.add_argument("--vouchers", type=int, default=1000)
     parser.add_argument("--providers", type=int, default=4)
     parser.add_argument("--pgbench-seconds", type=int, default=20)

@@ -74,28 +74,24 @@ def full_price(job: Job, note: str) -> Invoice:
 
 def place_hold(client: VoucherClient, job: Job, code: str) -> tuple[Redemption, str]:
     """A hold for the voucher's share of the estimate, or for what is left if it is short."""
-    try:
-        hold = client.redeem(
+
+    def hold(allow_partial: bool, key: str) -> Redemption:
+        return client.redeem(
             code,
             job.order_id,
             job.estimated_amount,
             job.usage(),
             capture=False,
-            idempotency_key=f"{job.order_id}:hold",
+            allow_partial=allow_partial,
+            idempotency_key=f"{job.order_id}:{key}",
         )
-        return hold, "voucher applied"
+
+    try:
+        return hold(False, "hold"), "voucher applied"
     except InsufficientBalance as short:
         available = short.extensions.get("available_amount")
-        hold = client.redeem(
-            code,
-            job.order_id,
-            job.estimated_amount,
-            job.usage(),
-            capture=False,
-            allow_partial=True,
-            idempotency_key=f"{job.order_id}:hold-partial",
-        )
-        return hold, f"voucher short ({available} fen left): partly covered"
+        partial = hold(True, "hold-partial")
+        return partial, f"voucher short ({available} fen left): partly covered"
 
 
 def bill(client: VoucherClient, job: Job) -> Invoice:

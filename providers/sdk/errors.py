@@ -244,12 +244,6 @@ class RefundExceedsCaptured(RedemptionRefused):
     code = "refund_exceeds_captured"
 
 
-class SettlementPaid(RedemptionRefused):
-    """The settlement containing this redemption is paid: it can no longer be refunded."""
-
-    code = "settlement_paid"
-
-
 def _by_status(status: int) -> type[ProblemError]:
     if status in (400, 422):
         return BadRequest

@@ -224,3 +224,20 @@ async def test_batch_close_only_for_pro_rata(
     assert response.status_code == 409
     missing = await client.post(f"/v1/admin/programs/{uuid.uuid4()}/batches/close", headers=admin)
     assert missing.status_code == 404
+
+
+async def test_a_retried_decision_with_its_key_is_answered_once(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    application, _headers = await one_application(app, client, session, review_stages=TWO_STAGES)
+    (reviewer,) = await authority_people(app, session, 1)
+    url = f"/v1/admin/applications/{application['id']}/decisions"
+    keyed = reviewer | {"Idempotency-Key": "decision-1"}
+    first = await client.post(url, json={"decision": "approve"}, headers=keyed)
+    again = await client.post(url, json={"decision": "approve"}, headers=keyed)
+    assert first.status_code == again.status_code == 200
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json()
+    assert len(first.json()["application"]["timeline"]) == 1
+    other = await client.post(url, json={"decision": "reject", "comment": "x"}, headers=keyed)
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"

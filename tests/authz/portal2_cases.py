@@ -6,9 +6,11 @@ page has the rule of the API route whose service it calls.
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import date, timedelta
 from typing import Any
 
+from ledger.sqltypes import utcnow
 from tests.applications.helpers import PDF
 from tests.authz import rules
 from tests.authz.case import constant
@@ -241,7 +243,35 @@ REPORT_ROUTES = [
     ),
 ]
 
+
+async def award_in_publicity(world: World, owner: Organisation, actor: Actor) -> dict[str, str]:
+    """An application of ``owner`` in publicity for five more days."""
+    ids = await draft_application(world, owner, actor)
+    application = await world.session.get(Application, uuid.UUID(ids["application_id"]))
+    assert application is not None
+    application.state = "publicity"
+    application.eligible_amount = 25_102_00
+    application.publicity_until = utcnow() + timedelta(days=5)
+    await world.session.commit()
+    return ids
+
+
+PUBLICITY_ROUTES = [
+    page("/portal/publicity", rules.anyone),
+    form(
+        "/portal/publicity/{application_id}/objections",
+        rules.anyone,
+        target=award_in_publicity,
+        target_kinds=ANY_ORG,
+        form=constant({"text": "该企业与服务商存在关联关系。", "contact": ""}),
+        # Every actor objects from one address: past the API's limit it is 429, still "allowed".
+        ok=frozenset({303, 429}),
+    ),
+]
+
 PORTAL2_ROUTES = [
+    page("/portal/provider/redemptions", rules.roles(Role.operator)),
+    *PUBLICITY_ROUTES,
     *PROGRAMME_ROUTES,
     *APPLY_ROUTES,
     *REVIEW_ROUTES,

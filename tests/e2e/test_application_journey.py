@@ -50,11 +50,13 @@ def _programme_and_reviewers(live_server: LiveServer, n: int) -> dict[str, str]:
             session, kind=OrganisationKind.authority, name="上海市经济和信息化委员会"
         )
         emails = {}
-        for who, name in (("first", "刘洋"), ("second", "赵敏")):
-            email = f"reviewer-{who}{n}@jxw.example.gov.cn"
-            await create_user(
-                session, organisation=authority, role=Role.reviewer, email=email, name=name
-            )
+        for who, name, role in (
+            ("first", "刘洋", Role.reviewer),
+            ("second", "赵敏", Role.reviewer),
+            ("admin", "陈静", Role.program_admin),
+        ):
+            email = f"{who}{n}@jxw.example.gov.cn"
+            await create_user(session, organisation=authority, role=role, email=email, name=name)
             emails[who] = email
         return {**emails, "program": program.name, "provider": provider.name}
 
@@ -72,6 +74,15 @@ def test_a_startup_applies_and_two_reviewers_approve_it_into_a_voucher(
     journey(lambda page: review_steps(page, screenshots, cast, cast["first"], final=False))
     journey(lambda page: review_steps(page, screenshots, cast, cast["second"], final=True))
     journey(lambda page: voucher_steps(page, screenshots, founder))
+    journey(lambda page: report_steps(page, screenshots, cast))
+
+
+def report_steps(page: Any, screenshots: Path, cast: dict[str, str]) -> None:
+    sign_in(page, cast["admin"])
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="申报项目").click()
+    page.get_by_role("link", name=cast["program"]).click()
+    assert page.locator("figure.chart svg").count() >= 2  # burn-down and funnel
+    shoot(page, screenshots, "31-programme-report")
 
 
 def apply_steps(page: Any, screenshots: Path, cast: dict[str, str], founder: str, n: int) -> None:

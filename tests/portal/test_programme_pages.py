@@ -5,9 +5,10 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
 
 from tests.factories import create_organisation, create_user
-from tests.portal.helpers import sign_in
+from tests.portal.helpers import cookie_header, csrf_token, sign_in
 from tests.programs.factories import create_program, create_provider, create_voucher
 from voucher_service.organisations.models import OrganisationKind
 from voucher_service.programs.models import ProgramStatus
@@ -78,3 +79,41 @@ async def test_the_programme_report_draws_its_charts_from_the_programmes_money(
     assert report.status_code == 200
     assert report.text.count('role="img"') == 1  # burn-down; no redemptions or applications yet
     assert "574,898.00" in report.text  # the budget still to commit after the award
+
+
+async def test_anyone_objects_to_an_award_in_publicity(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    from tests.portal.test_apply import startup, submitted_application
+    from tests.portal.test_review import reviewers
+    from voucher_service.applications.models import Objection
+
+    stages = [
+        {"name": "初审", "kind": "review", "days": 0},
+        {"name": "公示", "kind": "publicity", "days": 7},
+    ]
+    founder, program, provider = await startup(app, client, session, review_stages=stages)
+    application_id = await submitted_application(founder, program, provider)
+    (reviewer,) = await reviewers(app, client, session, 1)
+    await reviewer.post(
+        f"/portal/authority/applications/{application_id}/decisions", {"decision": "approve"}
+    )
+    listed = await client.get("/portal/publicity")
+    assert "多模态大模型训练" in listed.text and "25,102.00" in listed.text
+    token = csrf_token(app)
+    headers = {"Cookie": cookie_header(None)}
+    too_short = await client.post(
+        f"/portal/publicity/{application_id}/objections",
+        data={"csrf_token": token, "text": "no"},
+        headers=headers,
+    )
+    assert too_short.status_code == 422
+    sent = await client.post(
+        f"/portal/publicity/{application_id}/objections",
+        data={"csrf_token": token, "text": "该企业与服务商存在关联关系。"},
+        headers=headers,
+    )
+    assert sent.status_code == 303
+    stored = await session.scalar(select(Objection))
+    await session.commit()
+    assert stored is not None and stored.application_id == application_id

@@ -71,3 +71,34 @@ async def test_an_owner_authorises_and_withdraws_a_provider(
         f"/portal/enterprise/vouchers/{voucher.id}/providers", {"provider_id": str(other.id)}
     )
     assert refused.status_code == 403
+
+
+async def test_a_provider_sees_its_redemptions_and_figures(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    from voucher_service.redemptions.models import Redemption
+
+    provider = await create_provider(session)
+    operator = await create_user(session, organisation=provider, role=Role.operator)
+    voucher = await create_voucher(session, provider=provider, amount=10_000_00)
+    session.add(
+        Redemption(
+            provider_id=provider.id,
+            voucher_id=voucher.id,
+            program_id=voucher.program_id,
+            enterprise_id=voucher.holder_id,
+            order_id="INV-0001",
+            voucher_code=voucher.code,
+            bill_amount=3_000_00,
+            rate_bp=3000,
+            covered_amount=900_00,
+            enterprise_payable_amount=2_100_00,
+            status="authorized",
+            authorization_transaction_id=voucher.id,
+        )
+    )
+    await session.commit()
+    browser = await sign_in(app, client, session, operator)
+    page = await browser.get("/portal/provider/redemptions")
+    assert page.status_code == 200
+    assert "INV-0001" in page.text and "900.00" in page.text

@@ -17,6 +17,7 @@ from joserfc.jwk import KeySet
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+import ledger
 from providers.webhooks.models import WebhookEvent
 from tests.factories import auth_headers, create_user
 from tests.redemptions.factories import Seller, create_seller, redeem, voucher_for
@@ -86,9 +87,11 @@ async def test_a_refund_makes_an_exhausted_voucher_active_again(
     assert await available(database, small) == 400
 
 
-async def test_no_refund_once_the_settlement_is_paid(
-    client: httpx.AsyncClient, seller: Seller, voucher: Voucher, database: Database
+async def test_a_refund_after_the_settlement_is_paid_is_owed_by_the_provider(
+    app: FastAPI, client: httpx.AsyncClient, seller: Seller, voucher: Voucher, database: Database
 ) -> None:
+    """Once paid out, a refund is taken from the provider's receivable (clawed back from its
+    next settlement by the settlements domain) instead of its payable."""
     captured = (await redeem(client, seller, voucher)).json()
 
     async def paid(_session: AsyncSession, redemption: Redemption) -> bool:
@@ -99,9 +102,14 @@ async def test_no_refund_once_the_settlement_is_paid(
         response = await refund(client, seller, captured["id"], 100)
     finally:
         hooks._checks.remove(paid)
-    assert response.status_code == 409
-    assert response.json()["code"] == "settlement_paid"
-    assert await available(database, voucher) == 10_000_00 - 60_000
+    assert response.status_code == 201, response.text
+    content = ledger.read_receipt(app.state.keyring, response.json()["redemption"]["receipt"])
+    codes = {leg["side"]: leg["account_code"] for leg in content["transaction"]["legs"]}
+    assert codes == {
+        "debit": f"provider:{seller.organisation.id}:receivable",
+        "credit": f"voucher:{voucher.id}",
+    }
+    assert await available(database, voucher) == 10_000_00 - 60_000 + 100
 
 
 async def test_an_authorisation_expires_after_the_programme_hold_timeout(

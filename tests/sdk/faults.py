@@ -25,6 +25,7 @@ class Faults:
     mode: Mode = "before"
     path: str | None = None
     status: int = 503
+    code: str = "unavailable"
     headers: dict[str, str] = field(default_factory=dict)
     seen: list[httpx.Request] = field(default_factory=list)
     tamper: Callable[[httpx.Request], None] | None = None
@@ -43,7 +44,7 @@ class Faults:
         return False
 
     def synthetic(self, request: httpx.Request) -> httpx.Response:
-        body = {"code": "unavailable", "status": self.status, "title": "injected"}
+        body = {"code": self.code, "status": self.status, "title": "injected"}
         return httpx.Response(self.status, json=body, headers=self.headers, request=request)
 
     def paths(self) -> list[str]:

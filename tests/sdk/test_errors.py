@@ -9,10 +9,10 @@ from fastapi import FastAPI
 from providers.sdk import (
     AsyncVoucherClient,
     BadRequest,
-    Conflict,
     InsufficientBalance,
     PrivateKeyJwt,
     ProblemError,
+    RedemptionRefused,
     ServerError,
     VoucherNotRedeemable,
 )
@@ -31,17 +31,17 @@ def test_the_code_picks_the_class_and_extensions_are_kept() -> None:
     problem = {
         "type": "https://x/problems/insufficient_balance",
         "title": "Insufficient balance",
-        "status": 409,
+        "status": 422,
         "code": "insufficient_balance",
         "detail": "The voucher covers 120.00 of 300.00.",
         "available_amount": 12000,
         "request_id": "req-1",
     }
-    error = problem_of(response(409, json=problem))
-    assert type(error) is InsufficientBalance and isinstance(error, Conflict)
+    error = problem_of(response(422, json=problem))
+    assert type(error) is InsufficientBalance and isinstance(error, RedemptionRefused)
     assert error.extensions == {"available_amount": 12000, "request_id": "req-1"}
     assert (error.status, error.problem_code, error.request_id) == (
-        409,
+        422,
         "insufficient_balance",
         "req-1",
     )

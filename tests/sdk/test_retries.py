@@ -11,6 +11,7 @@ from providers.sdk import (
     AsyncVoucherClient,
     BadRequest,
     ClientSecret,
+    DuplicateOrderId,
     NotFound,
     PrivateKeyJwt,
     RateLimited,
@@ -151,3 +152,16 @@ async def test_a_lost_response_is_answered_from_the_record(
     assert len(sent) == 3
     # Same callback id every time, a fresh signature over a fresh timestamp each attempt.
     assert len({r.headers["jws-signature"] for r in sent}) == 3
+
+
+async def test_a_request_still_in_progress_is_waited_for_but_other_conflicts_are_not(
+    sdk: AsyncVoucherClient, faults: Faults
+) -> None:
+    faults.count, faults.mode, faults.path, faults.status = 1, "status", ME, 409
+    faults.code = "idempotency_request_in_progress"
+    await sdk.me()
+    assert faults.paths() == [TOKEN, ME, ME]
+    faults.count, faults.code = 1, "duplicate_order_id"
+    with pytest.raises(DuplicateOrderId):
+        await sdk.me()
+    assert faults.paths() == [TOKEN, ME, ME, ME]

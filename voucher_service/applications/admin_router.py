@@ -27,11 +27,12 @@ from voucher_service.applications.schemas import (
 from voucher_service.applications.workflow import State
 from voucher_service.audit import service as audit
 from voucher_service.dependencies import DatabaseDep, SessionDep
+from voucher_service.idempotency import IdempotentRoute
 from voucher_service.kit.pagination import Page, PageParamsDep, paginate
 from voucher_service.kit.problems import ProblemError, problem_responses
 from voucher_service.programs import service as programs
 
-router = APIRouter(tags=["applications (authority)"])
+router = APIRouter(tags=["applications (authority)"], route_class=IdempotentRoute)
 
 
 @router.get(

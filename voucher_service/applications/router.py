@@ -30,11 +30,12 @@ from voucher_service.applications.schemas import (
 from voucher_service.applications.workflow import State
 from voucher_service.auth.dependencies import EnterpriseUser
 from voucher_service.dependencies import SessionDep, SettingsDep
+from voucher_service.idempotency import IdempotentRoute
 from voucher_service.kit.pagination import Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
 from voucher_service.programs import service as programs
 
-router = APIRouter(tags=["applications"])
+router = APIRouter(tags=["applications"], route_class=IdempotentRoute)
 RULES = problem_responses(401, 403, 404, 409, 422)
 
 

@@ -29,10 +29,11 @@ from voucher_service.claims.errors import NothingCovered
 from voucher_service.claims.models import Claim, ClaimState
 from voucher_service.claims.schemas import ClaimDecision, ClaimPublic
 from voucher_service.dependencies import SessionDep, SettingsDep
+from voucher_service.idempotency import IdempotentRoute
 from voucher_service.kit.pagination import Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
 
-router = APIRouter(tags=["claims"])
+router = APIRouter(tags=["claims"], route_class=IdempotentRoute)
 RULES = problem_responses(401, 403, 404, 409, 413, 415, 422)
 
 

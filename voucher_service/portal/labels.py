@@ -114,6 +114,12 @@ _LABELS: dict[str, dict[str, str]] = {
         "reversal": N_("Correction"),
     },
     "phase": {"posted": N_("Posted"), "pending": N_("On hold"), "release": N_("Released")},
+    "redemption": {
+        "authorized": N_("On hold"),
+        "captured": N_("Captured"),
+        "voided": N_("Voided"),
+        "expired": N_("Expired"),
+    },
     "attachment_kind": {
         "contract": N_("Contract"),
         "business_licence": N_("Business licence"),

@@ -49,6 +49,7 @@ def _items() -> list[NavItem]:
         NavItem("/portal/enterprise/vouchers", N_("My vouchers"), roles_of(EnterpriseUser)),
         NavItem("/portal/enterprise/members", N_("Members"), roles_of(EnterpriseOwner)),
         NavItem("/portal/provider", N_("Dashboard"), roles_of(ProviderOperator)),
+        NavItem("/portal/provider/redemptions", N_("Redemptions"), roles_of(ProviderOperator)),
         NavItem("/portal/provider/credentials", N_("API credentials"), roles_of(ProviderOperator)),
         NavItem("/portal/provider/webhook", N_("Webhooks"), roles_of(ProviderOperator)),
         NavItem(
@@ -98,6 +99,7 @@ ITEMS = _items()
 PUBLIC = [
     NavItem("/portal/", N_("Home"), frozenset()),
     NavItem("/portal/programmes", N_("Programmes"), frozenset()),
+    NavItem("/portal/publicity", N_("Publicity"), frozenset()),
     NavItem("/portal/register", N_("Register an enterprise"), frozenset()),
 ]
 

@@ -134,13 +134,6 @@ class RefundExceedsCaptured(ProblemError):
     title_zh = "退款金额超过可退金额"
 
 
-class SettlementPaid(ProblemError):
-    status = 409
-    code = "settlement_paid"
-    title = "The settlement containing this redemption is paid"
-    title_zh = "包含该核销的结算已付款"
-
-
 class InvalidAmount(ProblemError):
     status = 422
     code = "invalid_amount"

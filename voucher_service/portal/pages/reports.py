@@ -66,7 +66,8 @@ async def burn_down(
     per_day: dict[str, int] = defaultdict(int)
     for created_at, amount in issued:
         per_day[_day(created_at)] += amount
-    days, left, committed, total = [], [], [], 0
+    # The programme's start, before any award: the whole budget still to commit.
+    days, left, committed, total = [translate(lang, N_("Start"))], [budget], [0], 0
     for day in sorted(per_day):
         total += per_day[day]
         days.append(day)
