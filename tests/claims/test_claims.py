@@ -127,6 +127,26 @@ async def test_an_invoice_is_claimed_once_per_programme(
     assert again.status_code == 409 and again.json()["code"] == "invoice_already_claimed"
 
 
+async def test_a_claim_retried_with_its_idempotency_key_is_filed_once(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """A multipart upload with a key: the key's fingerprint reads the body FastAPI parsed (this
+    was a 500, "Stream consumed"); the retry, byte for byte the same, gets the first answer."""
+    voucher, headers = await holder_with_voucher(app, session)
+    keyed = headers | {
+        "Idempotency-Key": "claim-1",
+        "Content-Type": "multipart/form-data; boundary=fixed-boundary-for-the-retry",
+    }
+    form = claim_form(voucher)
+    first = await file_claim(client, keyed, form)
+    assert first.status_code == 201, first.text
+    again = await file_claim(client, keyed, form)
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    mine = await client.get("/v1/claims", headers=headers)
+    assert [claim["id"] for claim in mine.json()["items"]] == [first.json()["id"]]
+
+
 async def test_reject_needs_a_reason(
     app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
 ) -> None:

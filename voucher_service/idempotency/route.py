@@ -141,6 +141,10 @@ class IdempotentRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
+            if "idempotency-key" in request.headers:
+                # Keep the body: the key's fingerprint reads it after FastAPI has parsed a form,
+                # which would otherwise have consumed the stream (multipart uploads).
+                await request.body()
             try:
                 response = await handler(request)
             except service.Replay as replay:
