@@ -25,7 +25,6 @@ from voucher_service.applications.schemas import (
     DecisionResult,
 )
 from voucher_service.applications.workflow import State
-from voucher_service.audit import service as audit
 from voucher_service.dependencies import DatabaseDep, SessionDep
 from voucher_service.idempotency import IdempotentRoute
 from voucher_service.kit.pagination import Page, PageParamsDep, paginate
@@ -96,13 +95,8 @@ async def decide(
         )
     except ProblemError as problem:
         # The request's unit of work rolls back; the refused decision is still on record.
-        await audit.record_separately(
-            database,
-            action=f"application.decision.{body.decision.value}",
-            actor=principal,
-            target=("application", application.id),
-            reason=problem.code,
-            after={"state": application.state, "stage_index": application.stage_index},
+        await review.record_refusal(
+            database, application, body.decision, problem.code, actor=principal
         )
         raise
     return DecisionResult(

@@ -29,6 +29,7 @@ from voucher_service.applications.errors import (
 from voucher_service.applications.models import Application, ApplicationDecision
 from voucher_service.audit import service as audit
 from voucher_service.auth.principal import Principal
+from voucher_service.db import Database
 from voucher_service.organisations.models import Organisation
 from voucher_service.programs import service as programs
 from voucher_service.programs.models import OversubscriptionPolicy, Program
@@ -240,4 +241,23 @@ def _record(
             comment=comment,
             awarded_amount=award,
         )
+    )
+
+
+async def record_refusal(
+    database: Database,
+    application: Application,
+    decision: wf.Decision,
+    problem_code: str,
+    *,
+    actor: Principal,
+) -> None:
+    """Keep a refused decision in the audit trail, outside the request's rolled-back work."""
+    await audit.record_separately(
+        database,
+        action=f"application.decision.{decision.value}",
+        actor=actor,
+        target=("application", application.id),
+        reason=problem_code,
+        after={"state": application.state, "stage_index": application.stage_index},
     )

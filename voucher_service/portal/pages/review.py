@@ -25,7 +25,6 @@ from voucher_service.applications.dependencies import (
 from voucher_service.applications.models import Application
 from voucher_service.applications.schemas import DecisionCreate
 from voucher_service.applications.workflow import UNDER_REVIEW, State, stages_of
-from voucher_service.audit import service as audit
 from voucher_service.auth.principal import Principal
 from voucher_service.db import Database
 from voucher_service.dependencies import DatabaseDep, SessionDep, SettingsDep
@@ -70,13 +69,8 @@ async def decide_on_record(
         )
     except forms.Refused as refused:
         if isinstance(refused.reason, ProblemError):
-            await audit.record_separately(
-                database,
-                action=f"application.decision.{body.decision.value}",
-                actor=principal,
-                target=("application", application.id),
-                reason=refused.reason.code,
-                after={"state": application.state, "stage_index": application.stage_index},
+            await review.record_refusal(
+                database, application, body.decision, refused.reason.code, actor=principal
             )
         raise
 
