@@ -38,11 +38,18 @@ def postgres_template(worker_tag: str) -> Iterator[str]:
     databases.drop_postgres(name)
 
 
-def _postgres_database(request: pytest.FixtureRequest, worker_tag: str) -> Iterator[str]:
-    template = request.getfixturevalue("postgres_template")
-    name = databases.create_postgres_copy(template, worker_tag)
+@pytest.fixture(scope="session")
+def postgres_copies(postgres_template: str, worker_tag: str) -> Iterator[databases.PostgresCopies]:
+    copies = databases.PostgresCopies(postgres_template, worker_tag)
+    yield copies
+    copies.close()
+
+
+def _postgres_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    copies: databases.PostgresCopies = request.getfixturevalue("postgres_copies")
+    name = copies.take()
     yield databases.postgres_url(name)
-    databases.drop_postgres(name)
+    copies.give_back(name)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -54,14 +61,12 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_url(
-    backend: str, request: pytest.FixtureRequest, tmp_path: Path, worker_tag: str
-) -> Iterator[str]:
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated database for this test."""
     if backend == "sqlite":
         yield databases.copy_sqlite(request.getfixturevalue("sqlite_template"), tmp_path)
     else:
-        yield from _postgres_database(request, worker_tag)
+        yield from _postgres_database(request)
 
 
 @pytest.fixture

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import queue
 import shutil
+import threading
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -77,10 +79,78 @@ def create_postgres_template(tag: str) -> str:
 
 
 def create_postgres_copy(template: str, tag: str) -> str:
+    """A copy of ``template``. Its commits do not wait for the disk: a test database needs no
+    durability across a server crash, and fsync per commit is most of a test's database time."""
     name = f"vs_t_{tag}_{os.getpid()}_{next(_counter)}"
-    run_sync(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    run_sync(
+        _admin(
+            f'CREATE DATABASE "{name}" TEMPLATE "{template}"',
+            f'ALTER DATABASE "{name}" SET synchronous_commit = off',
+        )
+    )
     return name
 
 
 def drop_postgres(name: str) -> None:
     run_sync(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+class PostgresCopies:
+    """Fresh copies of a template, made ahead and dropped behind in background threads.
+
+    Creating a database from a template and dropping one (which forces a checkpoint) take longer
+    than most tests; a test takes a copy that is already made and hands it back to be dropped
+    while the next tests run.
+    """
+
+    def __init__(self, template: str, tag: str, ahead: int = 2) -> None:
+        self._template = template
+        self._tag = tag
+        self._ready: queue.Queue[str | BaseException] = queue.Queue(maxsize=ahead)
+        self._doomed: queue.Queue[str | None] = queue.Queue()
+        self._closing = threading.Event()
+        self._maker = threading.Thread(target=self._make, name="pg-copy-maker", daemon=True)
+        self._dropper = threading.Thread(target=self._drop, name="pg-copy-dropper", daemon=True)
+        self._maker.start()
+        self._dropper.start()
+
+    def take(self) -> str:
+        """A fresh copy, yours until you ``give_back`` its name."""
+        copy = self._ready.get()
+        if isinstance(copy, BaseException):
+            raise copy
+        return copy
+
+    def give_back(self, name: str) -> None:
+        self._doomed.put(name)
+
+    def close(self) -> None:
+        """Stop making copies; drop every copy, made or given back; wait until they are gone."""
+        self._closing.set()
+        while self._maker.is_alive():
+            self._drain_ready()
+            self._maker.join(timeout=0.1)
+        self._drain_ready()
+        self._doomed.put(None)
+        self._dropper.join()
+
+    def _drain_ready(self) -> None:
+        while True:
+            try:
+                copy = self._ready.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(copy, str):
+                self._doomed.put(copy)
+
+    def _make(self) -> None:
+        while not self._closing.is_set():
+            try:
+                copy: str | BaseException = create_postgres_copy(self._template, self._tag)
+            except BaseException as error:  # handed to the test that takes it
+                copy = error
+            self._ready.put(copy)
+
+    def _drop(self) -> None:
+        while (name := self._doomed.get()) is not None:
+            drop_postgres(name)
