@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Annotated
 
-from fastapi import FastAPI, Header
+from fastapi import APIRouter, FastAPI, Header
 
 from providers.webhooks.events import (
     DATA_MODELS,
@@ -61,9 +62,16 @@ def _documentation_endpoint(event_type: str) -> object:
 
 def install_webhook_docs(app: FastAPI) -> None:
     """Declare every event type (and the test event) under the OpenAPI ``webhooks``."""
+    app.webhooks.routes.extend(_webhook_docs().routes)
+
+
+@functools.cache
+def _webhook_docs() -> APIRouter:
+    """The documentation routes, made once per process (each builds a pydantic model)."""
+    docs = APIRouter()
     for event_type in (*EVENT_TYPES, TEST_EVENT_TYPE):
         data_model = DATA_MODELS[event_type]
-        app.webhooks.add_api_route(
+        docs.add_api_route(
             event_type,
             _documentation_endpoint(event_type),  # type: ignore[arg-type]
             methods=["POST"],
@@ -76,3 +84,4 @@ def install_webhook_docs(app: FastAPI) -> None:
                 410: {"description": "Gone: we disable the endpoint and stop sending."},
             },
         )
+    return docs
