@@ -42,7 +42,7 @@ from voucher_service.redemptions.errors import (
 from voucher_service.redemptions.models import Redemption, RedemptionStatus, Refund
 from voucher_service.redemptions.schemas import RedemptionCreate
 from voucher_service.vouchers import service as vouchers
-from voucher_service.vouchers.models import Voucher
+from voucher_service.vouchers.models import Voucher, VoucherState
 
 Actor = AuditActor | Auditable | None
 #: Tries of a hold or transfer when a concurrent redemption took part of the balance meanwhile.
@@ -75,6 +75,40 @@ async def redeemable_voucher(
     if why == "provider_not_bound":
         raise voucher_not_found()
     return voucher, why
+
+
+#: Refusals about the voucher's state or dates: a bound provider looking it up still sees it.
+STATE_REFUSALS = frozenset(
+    {
+        "voucher_frozen",
+        "voucher_exhausted",
+        "voucher_expired",
+        "voucher_revoked",
+        "voucher_not_yet_valid",
+    }
+)
+
+
+async def visible_voucher(
+    session: AsyncSession, code: str, provider_id: uuid.UUID
+) -> tuple[Voucher, str]:
+    """The voucher with ``code`` as a provider bound to it sees it, with its status.
+
+    Frozen, exhausted, expired, revoked or not yet valid, it is still answered (the status says
+    why a redemption would be refused); 404 for a voucher the provider may never redeem (unknown,
+    not bound, another kind, not redeemed at the point of sale) or while the provider itself
+    may not redeem.
+    """
+    voucher, why = await redeemable_voucher(session, code, provider_id)
+    if why is None:
+        return voucher, voucher.state
+    if why not in STATE_REFUSALS:
+        raise voucher_not_found()
+    if voucher.state != VoucherState.active:  # redeemability said so before the binding
+        if provider_id not in await vouchers.bound_provider_ids(session, voucher.id):
+            raise voucher_not_found()
+        return voucher, voucher.state
+    return voucher, why.removeprefix("voucher_")  # by the dates: expired or not_yet_valid
 
 
 def voucher_not_found() -> VoucherNotFound:
