@@ -177,16 +177,34 @@ class Moved:
     codes: dict[uuid.UUID, str]  # the accounts' codes, for the receipt
 
 
+#: Ledger accounts by code, as read (committed) before: an account's attributes never change
+#: and it is never deleted, so this process need not read them again. Bounded; cleared when full.
+_known_accounts: dict[str, ledger.Account] = {}
+KNOWN_ACCOUNTS_MAX = 50_000
+
+
 async def _accounts(
     session: AsyncSession, voucher_id: uuid.UUID, provider_id: uuid.UUID
 ) -> tuple[ledger.Account, ledger.Account]:
-    """The voucher's and the provider's accounts (one read; opened only the first time)."""
+    """The voucher's and the provider's accounts (read once per process; opened the first time).
+
+    Only accounts read before any were opened in this unit of work are remembered: an account
+    opened here would vanish if the unit of work rolled back.
+    """
     specs = [ledger.chart.voucher(voucher_id), ledger.chart.provider_payable(provider_id)]
+    codes = [spec.code for spec in specs]
+    known = [_known_accounts.get(code) for code in codes]
+    if known[0] is not None and known[1] is not None:
+        return known[0], known[1]
     try:
-        found = await ledger.get_accounts(session, [spec.code for spec in specs])
+        found = await ledger.get_accounts(session, codes)
     except ledger.AccountNotFound:
         found = dict(await ledger.open_accounts(session, specs))
-    return found[specs[0].code], found[specs[1].code]
+    else:
+        if len(_known_accounts) + len(found) > KNOWN_ACCOUNTS_MAX:
+            _known_accounts.clear()
+        _known_accounts.update(found)
+    return found[codes[0]], found[codes[1]]
 
 
 async def _move(
