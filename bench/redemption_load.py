@@ -76,6 +76,7 @@ class Stats:
     latencies: list[float] = field(default_factory=list)
     errors: collections.Counter[str] = field(default_factory=collections.Counter)
     server_cpu: float = 0.0  # seconds, during the measured window
+    client_cpu: float = 0.0  # seconds of the load generator (this process), same window
 
 
 def free_port() -> int:
@@ -364,6 +365,10 @@ def report(stats: Stats, elapsed: float, peak: int, clients_n: int) -> float:
             f"server CPU: {1000 * stats.server_cpu / done:.1f} ms per redemption "
             f"({stats.server_cpu / elapsed:.2f} cores busy; load-independent cost)"
         )
+        print(
+            f"load generator CPU: {1000 * stats.client_cpu / done:.1f} ms per redemption "
+            f"({stats.client_cpu / elapsed:.2f} cores busy)"
+        )
     return rate
 
 
@@ -388,10 +393,10 @@ async def measure(
     tree = [pid for root in pids for pid in process_tree(root)]  # once: replicas fork nothing
     sampler = asyncio.create_task(sample_memory(tree, peak, halt))
     profilers: list[subprocess.Popen[bytes]] = []
-    cpu_before = [0.0]
+    cpu_before = [0.0, 0.0]
 
     def on_start() -> None:
-        cpu_before[0] = cpu_seconds(tree)
+        cpu_before[:] = [cpu_seconds(tree), time.process_time()]
         if args.profile:
             profilers.extend(
                 start_profile(pid, args.seconds, args.profile.with_suffix(f".{n}.txt"))
@@ -401,6 +406,7 @@ async def measure(
     urls = [f"http://127.0.0.1:{port}" for port in servers]
     elapsed = await load(urls, sellers, args.seconds, stats, on_start)
     stats.server_cpu = cpu_seconds(tree) - cpu_before[0]
+    stats.client_cpu = time.process_time() - cpu_before[1]
     halt.set()
     await sampler
     for profiler in profilers:

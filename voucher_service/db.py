@@ -1,5 +1,12 @@
 """Engine and session handling: one unit of work per request or job, committed in one place.
 
+PostgreSQL connections are not pinged on checkout (``pool_pre_ping`` costs a round trip per
+unit of work). A connection the server closed (a restart, ``pg_terminate_backend``) is noticed by
+asyncpg as soon as the socket closes; the checkout hook below replaces it without any round trip.
+A connection that breaks during a statement is invalidated by SQLAlchemy together with every
+older pooled connection (``is_disconnect``), and the failed unit of work answers 5xx: the
+caller's retry, with the same ``Idempotency-Key``, gets a fresh connection.
+
 SQLite is configured for safe concurrent use: WAL journal, a busy timeout, and ``BEGIN IMMEDIATE``
 for every transaction that may write, so two writers queue instead of failing half-way. Read-only
 units of work (``readonly=True``) begin deferred so readers never wait for writers.
@@ -12,7 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -42,12 +49,23 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
-        pool_pre_ping=True,
     )
+    event.listen(engine.sync_engine, "checkout", _replace_closed_connection)
+    return engine
+
+
+def _replace_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection whose socket the server closed: the pool opens a new one.
+
+    ``is_closed()`` reads asyncpg's own state (set when the socket closed), not the network.
+    """
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        raise exc.DisconnectionError("the server closed this pooled connection")
 
 
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:

@@ -157,6 +157,13 @@ class Settings(BaseSettings):
     rate_limit_objection_per_address: int = Field(
         default=10, ge=0, description="publicity objections per client address per window"
     )
+    principal_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="how long an API replica reuses a verified API client token's principal "
+        "(voucher_service/auth/principal_cache.py); 0 switches the cache off",
+    )
 
     @model_validator(mode="after")
     def _check_database_url(self) -> Settings:

@@ -145,7 +145,35 @@ async def test_vouchers_that_cannot_be_redeemed(
     assert response.json()["code"] == code
     assert await transaction_count(database) == before
     lookup = await client.get(f"/v1/provider/vouchers/{voucher.code}", headers=seller.headers)
-    assert lookup.status_code == 404
+    assert lookup.status_code == 200, lookup.text  # bound: answered, the status says why not
+    assert lookup.json()["status"] == code.removeprefix("voucher_")
+
+
+async def test_a_frozen_voucher_is_still_not_found_by_a_provider_not_bound_to_it(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    seller: Seller,
+    voucher: Voucher,
+) -> None:
+    other = await create_seller(app, client, session)
+    await _state(session, voucher, "freeze")
+    lookup = await client.get(f"/v1/provider/vouchers/{voucher.code}", headers=other.headers)
+    assert lookup.status_code == 404 and lookup.json()["code"] == "voucher_not_found"
+
+
+async def test_an_exhausted_voucher_is_answered_with_its_status(
+    client: httpx.AsyncClient, seller: Seller, voucher: Voucher
+) -> None:
+    looked_up = await client.get(f"/v1/provider/vouchers/{voucher.code}", headers=seller.headers)
+    balance, rate_bp = looked_up.json()["balance"], looked_up.json()["rate_bp"]
+    bill = -(-balance * 10_000 // rate_bp)  # a bill whose share is the whole balance
+    used = await redeem(client, seller, voucher, bill_amount=bill)
+    assert used.status_code == 201, used.text
+    assert used.json()["voucher_balance"] == 0
+    lookup = await client.get(f"/v1/provider/vouchers/{voucher.code}", headers=seller.headers)
+    assert lookup.status_code == 200, lookup.text
+    assert (lookup.json()["status"], lookup.json()["balance"]) == ("exhausted", 0)
 
 
 async def test_a_voucher_of_a_kind_the_provider_does_not_sell(
@@ -156,6 +184,8 @@ async def test_a_voucher_of_a_kind_the_provider_does_not_sell(
     response = await redeem(client, seller, voucher)
     assert response.status_code == 422
     assert response.json()["code"] == "voucher_wrong_kind"
+    lookup = await client.get(f"/v1/provider/vouchers/{voucher.code}", headers=seller.headers)
+    assert lookup.status_code == 404  # a voucher it may never redeem
 
 
 async def test_a_provider_whose_authorisation_the_holder_withdrew(

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ledger.sqltypes import utcnow
 from voucher_service.audit import service as audit
 from voucher_service.audit.service import AuditActor, Outcome, Target
-from voucher_service.auth import sessions
+from voucher_service.auth import principal_cache, sessions
 from voucher_service.auth.errors import (
     AccountSuspended,
     Forbidden,
@@ -41,6 +41,7 @@ from voucher_service.auth.tokens import TokenRejected, decode_access_token
 from voucher_service.dependencies import get_database, get_keyring, get_settings
 from voucher_service.kit.context import current_client_address
 from voucher_service.organisations.models import OrganisationKind
+from voucher_service.ratelimit import local as local_ratelimit
 from voucher_service.ratelimit import service as ratelimit
 from voucher_service.users.models import ROLES_BY_KIND, Role
 
@@ -89,18 +90,27 @@ async def get_principal(
 
     Loaded in a short read-only unit of work of its own, before the request's unit of work
     begins: on SQLite a writing request holds the database's write lock from its first
-    statement, and the provider rate limit that follows must be able to write.
+    statement. An API client's principal is then reused for ``principal_cache_seconds``
+    (``principal_cache``: dropped at once when this process commits a change to a client or an
+    organisation; other replicas notice when the entry runs out).
     """
     if request.url.path.startswith(BROWSER_PATH_PREFIX):
         return await browser_principal(request)
     token = _bearer(authorization)
     if token is None:
         raise InvalidToken()
+    settings = get_settings(request)
+    cache = principal_cache.cache_for(request.app.state, settings.principal_cache_seconds)
+    cached = cache.get(token, utcnow())
+    if cached is not None:
+        return cached
     try:
-        claims = decode_access_token(get_keyring(request), get_settings(request), token)
+        claims = decode_access_token(get_keyring(request), settings, token)
         loader = load_user_principal if claims.kind == "user" else load_client_principal
         async with get_database(request).unit_of_work(readonly=True) as session:
-            return await loader(session, claims)
+            principal = await loader(session, claims)
+        cache.put(token, principal, claims.expires_at)
+        return principal
     except TokenRejected as exc:
         actor = AuditActor.anonymous(exc.subject)
         await _refuse(request, actor, exc.reason, action="auth.token.rejected")
@@ -159,8 +169,9 @@ async def get_current_provider(request: Request, principal: CurrentPrincipal) ->
         raise Forbidden()
     settings = get_settings(request)
     address = current_client_address.get() or "unknown"
-    await ratelimit.check(
-        get_database(request),
+    # Counted per API process, in memory (voucher_service/ratelimit/local.py).
+    limiter = local_ratelimit.limiter_for(request.app.state, settings.rate_limit_window_seconds)
+    limiter.check(
         [
             ratelimit.Limit(
                 f"provider:client:{principal.id}", settings.rate_limit_provider_per_client
@@ -169,8 +180,7 @@ async def get_current_provider(request: Request, principal: CurrentPrincipal) ->
                 ratelimit.key_for("provider", "address", address),
                 settings.rate_limit_provider_per_address,
             ),
-        ],
-        window_seconds=settings.rate_limit_window_seconds,
+        ]
     )
     return principal
 

@@ -90,7 +90,7 @@ def issue_access_token(
         claims["sid"] = str(session_id)
     key = keyring.active
     token = jwt.encode(
-        claims, key.private_pem, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": TOKEN_TYPE}
+        claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": TOKEN_TYPE}
     )
     return IssuedToken(token=cast(str, token), expires_in=lifetime_seconds)
 
@@ -126,7 +126,7 @@ def _verify(keyring: KeyRing, settings: Settings, token: str) -> dict[str, Any]:
     try:
         claims = jwt.decode(
             token,
-            key.public_jwk,
+            key.public_key,
             algorithms=[ALGORITHM],
             audience=settings.token_audience,
             issuer=settings.resolved_token_issuer,

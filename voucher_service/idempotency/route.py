@@ -34,6 +34,7 @@ MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Statuses that are about the caller's credentials or pace, not the request: never kept.
 NOT_KEPT = frozenset({401, 403, 429})
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
+KEY_DESCRIPTION = "A key naming this request for ever: a retry with it gets the same answer."
 _PARAMETER = "idempotency_claim__"
 _STATE = "idempotency_claim"
 
@@ -64,6 +65,10 @@ class IdempotentRoute(APIRoute):
         methods = {method.upper() for method in kwargs.get("methods") or ()}
         if methods & MUTATING:
             endpoint = self._with_claim(endpoint)
+            if self.key_required:
+                extra = kwargs.get("openapi_extra") or {}
+                parameters = [*extra.get("parameters", []), _required_key_parameter()]
+                kwargs["openapi_extra"] = {**extra, "parameters": parameters}
         super().__init__(path, endpoint, **kwargs)
 
     @classmethod
@@ -88,16 +93,20 @@ class IdempotentRoute(APIRoute):
     @classmethod
     def _claim_dependency(cls) -> Callable[..., Coroutine[Any, Any, Claim | None]]:
         required, retention_setting = cls.key_required, cls.retention_setting
-        description = "A key naming this request for ever: a retry with it gets the same answer."
-        if required:
-            description = "Required. " + description
 
         async def claim_key(
             request: Request,
             principal: CurrentPrincipal,
             session: SessionDep,
+            # Optional here so that a missing key is our 400 problem, not a validation error;
+            # where it is required, the OpenAPI says so (``_required_key_parameter``).
             key: Annotated[
-                str | None, Header(alias="Idempotency-Key", description=description)
+                str | None,
+                Header(
+                    alias="Idempotency-Key",
+                    description=KEY_DESCRIPTION,
+                    include_in_schema=not required,
+                ),
             ] = None,
         ) -> Claim | None:
             if key is None:
@@ -162,6 +171,17 @@ class IdempotentRoute(APIRoute):
             return response
 
         return handle
+
+
+def _required_key_parameter() -> dict[str, Any]:
+    """The ``Idempotency-Key`` header as the OpenAPI of a key-required route declares it."""
+    return {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": True,
+        "description": "Required. " + KEY_DESCRIPTION,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    }
 
 
 async def _keep_refusal(request: Request, exc: Exception) -> Response | None:

@@ -129,20 +129,34 @@ def _row_values(attempt: Attempt) -> dict[str, Any]:
     }
 
 
+_COLUMNS = ("id", "created_at", "caller", "key", "fingerprint", "method", "path", "expires_at")
+
+
+def _postgresql_claim() -> Any:
+    """``INSERT ... SELECT ... WHERE pg_try_advisory_xact_lock(:lock_key)``, built once with bind
+    parameters (SQLAlchemy caches its compiled form; literals would be rebuilt every time)."""
+    lock = sa.func.pg_try_advisory_xact_lock(sa.bindparam("lock_key", type_=sa.BigInteger))
+    held = sa.select(lock.label("locked")).cte("idempotency_lock")
+    source = sa.select(
+        *(sa.bindparam(name, type_=TABLE.c[name].type).label(name) for name in _COLUMNS)
+    ).where(held.c.locked)
+    insert = postgresql.insert(TABLE).from_select(list(_COLUMNS), source)
+    return insert.on_conflict_do_nothing(index_elements=["caller", "key"]).returning(TABLE.c.id)
+
+
+_POSTGRESQL_CLAIM = _postgresql_claim()
+
+
 async def _try_insert(session: AsyncSession, attempt: Attempt) -> uuid.UUID | None:
     """Insert the record unless the key is taken (or, on PostgreSQL, held by a running request)."""
     values = _row_values(attempt)
     if session.get_bind().dialect.name == "postgresql":
-        lock = sa.select(sa.func.pg_try_advisory_xact_lock(attempt.lock_key).label("locked"))
-        held = lock.cte("idempotency_lock")
-        source = sa.select(
-            *(sa.literal(value, TABLE.c[name].type).label(name) for name, value in values.items())
-        ).where(held.c.locked)
-        pg_stmt = postgresql.insert(TABLE).from_select(list(values), source)
-        stmt: Any = pg_stmt.on_conflict_do_nothing(index_elements=["caller", "key"])
-    else:
-        stmt = sqlite.insert(TABLE).values(values)
-        stmt = stmt.on_conflict_do_nothing(index_elements=["caller", "key"])
+        inserted = await session.execute(
+            _POSTGRESQL_CLAIM, {**values, "lock_key": attempt.lock_key}
+        )
+        return inserted.scalar_one_or_none()
+    stmt = sqlite.insert(TABLE).values(values)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["caller", "key"])
     inserted = await session.execute(stmt.returning(TABLE.c.id))
     return inserted.scalar_one_or_none()
 

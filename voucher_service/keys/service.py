@@ -13,14 +13,15 @@ import hashlib
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from jose import jws
+from jose import jwk, jws
+from jose.backends.base import Key
 from jose.exceptions import JOSEError
 
 from voucher_service.keys.secret import write_new_file
@@ -46,9 +47,19 @@ def _b64url(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class SigningKey:
+    """One key of the ring; the PEM and JWK are parsed once, here, not for every signature."""
+
     kid: str
     private_pem: str
     public_jwk: dict[str, str]
+    #: The parsed private key (parsing the PEM costs more than an ES256 signature).
+    private_key: Key = field(init=False, repr=False, compare=False)
+    #: The parsed public key, for verifying tokens and receipts.
+    public_key: Key = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "private_key", jwk.construct(self.private_pem, ALGORITHM))
+        object.__setattr__(self, "public_key", jwk.construct(self.public_jwk, ALGORITHM))
 
     @classmethod
     def from_private_key(cls, key: ec.EllipticCurvePrivateKey) -> SigningKey:
@@ -135,7 +146,7 @@ class KeyRing:
         key = self.active
         token: str = jws.sign(
             payload,
-            key.private_pem,
+            key.private_key,
             headers={"kid": key.kid, **(headers or {})},
             algorithm=ALGORITHM,
         )
@@ -151,7 +162,7 @@ class KeyRing:
         if key is None:
             raise SignatureInvalid(f"unknown kid {kid!r}")
         try:
-            return jws.verify(token, key.public_jwk, algorithms=[ALGORITHM])  # type: ignore[no-any-return]
+            return jws.verify(token, key.public_key, algorithms=[ALGORITHM])  # type: ignore[no-any-return]
         except JOSEError as exc:
             raise SignatureInvalid(str(exc)) from exc
 

@@ -64,16 +64,26 @@ async def check(database: Database, limits: list[Limit], *, window_seconds: int)
     active = [limit for limit in limits if limit.limit > 0]
     if not active:
         return
-    now = time.time()
-    window, into = divmod(now, window_seconds)
-    overlap = 1 - into / window_seconds
-    exceeded = crossed = False
+    window, into = divmod(time.time(), window_seconds)
+    counts = []
     async with database.unit_of_work() as session:
         for limit in active:
-            count, previous = await _hit(session, limit.key, int(window))
-            estimate = previous * overlap + count
-            exceeded |= estimate > limit.limit
-            crossed |= limit.limit < estimate <= limit.limit + 1
+            counts.append((limit.limit, *await _hit(session, limit.key, int(window))))
+    judge(counts, into, window_seconds)
+
+
+def judge(counts: list[tuple[int, int, int]], into: float, window_seconds: int) -> None:
+    """Raise RateLimited if any ``(limit, count, previous_count)`` is over its limit.
+
+    The estimate weights the previous window by how much of it still overlaps the sliding
+    window; ``into`` is how far (seconds) the current window has run.
+    """
+    overlap = 1 - into / window_seconds
+    exceeded = crossed = False
+    for limit, count, previous in counts:
+        estimate = previous * overlap + count
+        exceeded |= estimate > limit
+        crossed |= limit < estimate <= limit + 1
     if exceeded:
         retry_after = max(1, math.ceil(window_seconds - into))
         refusal = RateLimited(

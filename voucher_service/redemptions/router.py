@@ -56,7 +56,8 @@ def _public(answer: service.Answer) -> RedemptionPublic:
 
 @router.get(
     "/vouchers/{code}",
-    summary="A voucher this provider may redeem (404 for any other, as for a missing one)",
+    summary="A voucher bound to this provider, with its status (404 for any other, as for a "
+    "missing one)",
     responses=problem_responses(401, 403, 404, 422, 429),
 )
 async def get_voucher(
@@ -64,12 +65,12 @@ async def get_voucher(
     principal: VoucherReader,
     session: SessionDep,
 ) -> ProviderVoucherPublic:
-    voucher, why = await service.redeemable_voucher(session, code, principal.organisation_id)
-    if why is not None:
-        raise service.voucher_not_found()
+    """Frozen, exhausted, expired or revoked vouchers are answered too: ``status`` says why a
+    redemption would be refused."""
+    voucher, state = await service.visible_voucher(session, code, principal.organisation_id)
     return ProviderVoucherPublic(
         code=voucher.code,
-        status=voucher.state,
+        status=state,
         kind=voucher.kind,
         balance=await service.voucher_balance(session, voucher),
         currency=voucher.currency,

@@ -42,7 +42,7 @@ from voucher_service.redemptions.errors import (
 from voucher_service.redemptions.models import Redemption, RedemptionStatus, Refund
 from voucher_service.redemptions.schemas import RedemptionCreate
 from voucher_service.vouchers import service as vouchers
-from voucher_service.vouchers.models import Voucher
+from voucher_service.vouchers.models import Voucher, VoucherState
 
 Actor = AuditActor | Auditable | None
 #: Tries of a hold or transfer when a concurrent redemption took part of the balance meanwhile.
@@ -75,6 +75,40 @@ async def redeemable_voucher(
     if why == "provider_not_bound":
         raise voucher_not_found()
     return voucher, why
+
+
+#: Refusals about the voucher's state or dates: a bound provider looking it up still sees it.
+STATE_REFUSALS = frozenset(
+    {
+        "voucher_frozen",
+        "voucher_exhausted",
+        "voucher_expired",
+        "voucher_revoked",
+        "voucher_not_yet_valid",
+    }
+)
+
+
+async def visible_voucher(
+    session: AsyncSession, code: str, provider_id: uuid.UUID
+) -> tuple[Voucher, str]:
+    """The voucher with ``code`` as a provider bound to it sees it, with its status.
+
+    Frozen, exhausted, expired, revoked or not yet valid, it is still answered (the status says
+    why a redemption would be refused); 404 for a voucher the provider may never redeem (unknown,
+    not bound, another kind, not redeemed at the point of sale) or while the provider itself
+    may not redeem.
+    """
+    voucher, why = await redeemable_voucher(session, code, provider_id)
+    if why is None:
+        return voucher, voucher.state
+    if why not in STATE_REFUSALS:
+        raise voucher_not_found()
+    if voucher.state != VoucherState.active:  # redeemability said so before the binding
+        if provider_id not in await vouchers.bound_provider_ids(session, voucher.id):
+            raise voucher_not_found()
+        return voucher, voucher.state
+    return voucher, why.removeprefix("voucher_")  # by the dates: expired or not_yet_valid
 
 
 def voucher_not_found() -> VoucherNotFound:
@@ -143,16 +177,34 @@ class Moved:
     codes: dict[uuid.UUID, str]  # the accounts' codes, for the receipt
 
 
+#: Ledger accounts by code, as read (committed) before: an account's attributes never change
+#: and it is never deleted, so this process need not read them again. Bounded; cleared when full.
+_known_accounts: dict[str, ledger.Account] = {}
+KNOWN_ACCOUNTS_MAX = 50_000
+
+
 async def _accounts(
     session: AsyncSession, voucher_id: uuid.UUID, provider_id: uuid.UUID
 ) -> tuple[ledger.Account, ledger.Account]:
-    """The voucher's and the provider's accounts (one read; opened only the first time)."""
+    """The voucher's and the provider's accounts (read once per process; opened the first time).
+
+    Only accounts read before any were opened in this unit of work are remembered: an account
+    opened here would vanish if the unit of work rolled back.
+    """
     specs = [ledger.chart.voucher(voucher_id), ledger.chart.provider_payable(provider_id)]
+    codes = [spec.code for spec in specs]
+    known = [_known_accounts.get(code) for code in codes]
+    if known[0] is not None and known[1] is not None:
+        return known[0], known[1]
     try:
-        found = await ledger.get_accounts(session, [spec.code for spec in specs])
+        found = await ledger.get_accounts(session, codes)
     except ledger.AccountNotFound:
         found = dict(await ledger.open_accounts(session, specs))
-    return found[specs[0].code], found[specs[1].code]
+    else:
+        if len(_known_accounts) + len(found) > KNOWN_ACCOUNTS_MAX:
+            _known_accounts.clear()
+        _known_accounts.update(found)
+    return found[codes[0]], found[codes[1]]
 
 
 async def _move(
