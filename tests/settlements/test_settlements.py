@@ -166,9 +166,12 @@ async def test_four_eyes_holds_when_two_finance_officers_approve_at_once(
         [settlement] = await generate(client, officers[0], voucher)
         await session.commit()  # end the read before the racing requests
         url = f"/v1/admin/settlements/{settlement['id']}/approve"
+        answers = []
         for _ in range(2):
-            answers = await asyncio.gather(*(client.post(url, headers=h) for h in officers))
-            assert {a.status_code for a in answers} <= {200, 409}, [a.text for a in answers]
+            answers += await asyncio.gather(*(client.post(url, headers=h) for h in officers))
+        assert {a.status_code for a in answers} <= {200, 409}, [a.text for a in answers]
+        granted = sorted(a.json()["status"] for a in answers if a.status_code == 200)
+        assert granted == ["approved", "draft"]  # one first approval, one second: no more
         final = await client.get(f"/v1/admin/settlements/{settlement['id']}", headers=officers[0])
         body = final.json()
         # Two rounds of both officers at once: the first approval goes to one of them only, and
