@@ -4,6 +4,7 @@ cancelled (its items released, so generating the period again takes them)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import httpx
 from fastapi import FastAPI
@@ -21,19 +22,28 @@ from voucher_service.users.models import Role
 from voucher_service.vouchers.models import Voucher
 
 
-async def people(
-    app: FastAPI, session: AsyncSession, provider: Organisation
-) -> tuple[dict[str, str], dict[str, str]]:
+@dataclass
+class Scene:
+    provider: Organisation
+    voucher: Voucher
+    finance: dict[str, str]
+    operator: dict[str, str]
+
+
+async def scene(app: FastAPI, session: AsyncSession, *captures: int) -> Scene:
+    """A provider with these captures on a voucher, a finance officer, the provider's operator."""
+    provider, voucher = await setup(session)
+    for amount in captures:
+        await capture(session, voucher, provider.id, amount)
     finance = await auth_headers(app, session, await create_user(session, role=Role.finance))
     operator = await create_user(session, organisation=provider, role=Role.operator)
-    return finance, await auth_headers(app, session, operator)
+    return Scene(provider, voucher, finance, await auth_headers(app, session, operator))
 
 
-async def disputed(
-    client: httpx.AsyncClient, finance: dict[str, str], operator: dict[str, str], voucher: Voucher
-) -> str:
+async def disputed(client: httpx.AsyncClient, it: Scene) -> str:
     """A settlement generated, approved and disputed by its payee: its id."""
-    [settlement] = await generate(client, finance, voucher)
+    finance, operator = it.finance, it.operator
+    [settlement] = await generate(client, finance, it.voucher)
     await client.post(f"/v1/admin/settlements/{settlement['id']}/approve", headers=finance)
     mine = f"/v1/provider/settlements/{settlement['id']}/dispute"
     answer = await client.post(mine, json={"reason": "one order was refunded"}, headers=operator)
@@ -63,10 +73,9 @@ async def events_of(session: AsyncSession, event_type: str) -> list[dict]:
 async def test_upheld_dispute_is_payable_at_once_and_cannot_be_disputed_again(
     app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, database: Database
 ) -> None:
-    provider, voucher = await setup(session)
-    finance, operator = await people(app, session, provider)
-    await capture(session, voucher, provider.id, 40_00)
-    settlement_id = await disputed(client, finance, operator, voucher)
+    it = await scene(app, session, 40_00)
+    provider, finance, operator = it.provider, it.finance, it.operator
+    settlement_id = await disputed(client, it)
 
     upheld = await resolve(client, finance, settlement_id, "uphold")
     assert upheld.status_code == 200, upheld.text
@@ -94,11 +103,9 @@ async def test_upheld_dispute_is_payable_at_once_and_cannot_be_disputed_again(
 async def test_cancelled_dispute_releases_its_items_to_the_next_generation(
     app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, database: Database
 ) -> None:
-    provider, voucher = await setup(session)
-    finance, operator = await people(app, session, provider)
-    await capture(session, voucher, provider.id, 40_00)
-    await capture(session, voucher, provider.id, 60_00)
-    settlement_id = await disputed(client, finance, operator, voucher)
+    it = await scene(app, session, 40_00, 60_00)
+    provider, voucher, finance = it.provider, it.voucher, it.finance
+    settlement_id = await disputed(client, it)
 
     cancelled = await resolve(client, finance, settlement_id, "cancel")
     assert cancelled.status_code == 200, cancelled.text
@@ -125,10 +132,9 @@ async def test_cancelled_dispute_releases_its_items_to_the_next_generation(
 async def test_only_a_disputed_settlement_is_resolved_and_a_comment_is_required(
     app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    provider, voucher = await setup(session)
-    finance, _operator = await people(app, session, provider)
-    await capture(session, voucher, provider.id, 10_00)
-    [draft] = await generate(client, finance, voucher)
+    it = await scene(app, session, 10_00)
+    finance = it.finance
+    [draft] = await generate(client, finance, it.voucher)
     refused = await resolve(client, finance, draft["id"], "uphold")
     assert (refused.status_code, refused.json()["code"]) == (409, "settlement_state_conflict")
     url = f"/v1/admin/settlements/{draft['id']}/resolve"
