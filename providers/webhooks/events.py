@@ -38,7 +38,11 @@ REDEMPTION_EVENTS = (
     "redemption.expired",
     "redemption.refunded",
 )
-SETTLEMENT_EVENTS = ("settlement.issued", "settlement.paid")
+SETTLEMENT_EVENTS = (
+    "settlement.issued",
+    "settlement.paid",
+    "settlement.resolved",  # finance resolved a dispute (issue 8); not in DESIGN §7's list
+)
 RECONCILIATION_EVENTS = ("reconciliation.completed",)
 
 #: Exactly the event types of DESIGN.md section 7, in that order.
@@ -95,10 +99,11 @@ class RedemptionEventData(EventData):
 
 
 class SettlementEventData(EventData):
-    """A settlement with this provider was issued (for confirmation) or paid."""
+    """A settlement with this provider was issued (for confirmation) or paid, or its dispute
+    resolved (``approved``: upheld, payable; ``cancelled``: its items go to a later one)."""
 
     settlement_id: uuid.UUID
-    status: Literal["approved", "paid", "disputed"]
+    status: Literal["approved", "paid", "disputed", "cancelled"]
     period_start_on: date
     period_end_on: date
     total_amount: Fen
@@ -227,6 +232,7 @@ _EXAMPLE_CHANGES: dict[str, dict[str, Any]] = {
     },
     "settlement.issued": {},
     "settlement.paid": {"status": "paid", "paid_at": "2026-11-20T02:00:00Z"},
+    "settlement.resolved": {"status": "cancelled"},
     "reconciliation.completed": {},
 }
 

@@ -55,6 +55,8 @@ async def _settlement(world: World, owner: Organisation, state: str) -> Settleme
         values = {"status": SettlementStatus.approved, "respond_by": now + timedelta(days=5)}
     if state == "confirmed":
         values["confirmed_at"] = now
+    if state == "disputed":
+        values = {"status": SettlementStatus.disputed, "disputed_at": now, "dispute_reason": "no"}
     if values:
         await world.session.execute(
             sa.update(Settlement).where(Settlement.id == settlement.id).values(**values)  # type: ignore[arg-type]
@@ -89,6 +91,7 @@ async def generation(world: World, _actor: Actor) -> dict[str, str]:
 
 
 draft, approved, confirmed = _factory("draft"), _factory("approved"), _factory("confirmed")
+disputed = _factory("disputed")
 ONE = "/v1/admin/settlements/{settlement_id}"
 MINE = "/v1/provider/settlements/{settlement_id}"
 
@@ -112,6 +115,14 @@ SETTLEMENT_ROUTES: list[RouteCase] = [
         target=confirmed,
         target_kinds=PROVIDERS,
         json=constant({"bank_reference": "BANK-1"}),
+    ),
+    RouteCase(
+        "POST",
+        ONE + "/resolve",
+        FINANCE,
+        target=disputed,
+        target_kinds=PROVIDERS,
+        json=constant({"resolution": "cancel", "comment": "items to be corrected"}),
     ),
     RouteCase("GET", "/v1/provider/settlements", rules.provider_manager),
     RouteCase("GET", MINE, rules.provider_manager_on_own, target=approved, target_kinds=PROVIDERS),

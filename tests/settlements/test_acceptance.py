@@ -89,14 +89,24 @@ async def test_redemptions_to_payout_and_clawback(
     await redeemed(client, seller, voucher)
     second = await settle(client, finance, payee, voucher)
     assert (second["net_amount"], second["clawback_amount"]) == (700_00, 300_00)
+    items = await client.get(f"/v1/provider/settlements/{second['id']}/items", headers=payee)
+    assert sorted((i["kind"], i["amount"]) for i in items.json()["items"]) == [
+        ("clawback", -300_00),
+        ("redemption", 1_000_00),
+    ]
 
-    assert (await ledger.trial_balance(session)).balanced
+    trial = await ledger.trial_balance(session)
+    assert trial.balanced
+    assert trial.total.debits_posted - trial.total.credits_posted == 0  # the trial balance is zero
     provider = seller.organisation.id
     codes = [f"provider:{provider}:payable", f"provider:{provider}:receivable"]
     for account in (await ledger.get_accounts(session, codes)).values():
         assert (await ledger.balance(session, account.id)).posted == 0
     program = await programs.get_program(session, voucher.program_id)
     figures = await programs.figures(session, program)
+    # Three 1,000.00 redemptions, 400.00 refunded: 2,600.00 spent, all of it paid out.
     assert figures.spent == figures.paid_out == 2_600_00
+    assert (figures.committed, figures.returned, figures.on_hold) == (10_000_00, 0, 0)
+    assert figures.outstanding == 10_000_00 - 2_600_00
     assert figures.committed == figures.returned + figures.spent + figures.outstanding
     assert figures.available == figures.budget - figures.committed + figures.returned

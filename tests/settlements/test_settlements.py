@@ -13,32 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import ledger
 from tests.factories import auth_headers, create_user
-from tests.programs.factories import create_provider, create_voucher
+from tests.programs.factories import create_provider
+from tests.settlements.api import TODAY, generate, setup
 from tests.settlements.factories import capture, refund
 from voucher_service.db import Database
-from voucher_service.exports.columns import SHANGHAI
-from voucher_service.kit.models import utcnow
-from voucher_service.organisations.models import Organisation
 from voucher_service.programs import service as programs
 from voucher_service.settlements import service
 from voucher_service.users.models import Role
 from voucher_service.vouchers.models import Voucher
-
-TODAY = utcnow().astimezone(SHANGHAI).date()
-PERIOD = {"period_start_on": str(TODAY - timedelta(days=1)), "period_end_on": str(TODAY)}
-
-
-async def setup(session: AsyncSession) -> tuple[Organisation, Voucher]:
-    provider = await create_provider(session)
-    voucher = await create_voucher(session, amount=1_000_00, provider=provider)
-    return provider, voucher
-
-
-async def generate(client: httpx.AsyncClient, headers: dict[str, str], voucher: Voucher) -> list:
-    body = {"program_id": str(voucher.program_id), **PERIOD}
-    response = await client.post("/v1/admin/settlements", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 async def settle(
@@ -167,3 +149,33 @@ async def test_two_generations_racing_never_share_an_item(
 
     counts = await asyncio.gather(*(one() for _ in range(4)))
     assert sum(counts) == 30
+
+
+@pytest.mark.postgres_only
+async def test_four_eyes_holds_when_two_finance_officers_approve_at_once(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    app.state.settings.settlement_four_eyes_amount = 100_00
+    provider, voucher = await setup(session)
+    officers = [
+        await auth_headers(app, session, await create_user(session, role=Role.finance))
+        for _ in range(2)
+    ]
+    for _ in range(5):  # each round: a new draft above the threshold, both officers at once
+        await capture(session, voucher, provider.id, 200_00)
+        [settlement] = await generate(client, officers[0], voucher)
+        await session.commit()  # end the read before the racing requests
+        url = f"/v1/admin/settlements/{settlement['id']}/approve"
+        answers = []
+        for _ in range(2):
+            answers += await asyncio.gather(*(client.post(url, headers=h) for h in officers))
+        assert {a.status_code for a in answers} <= {200, 409}, [a.text for a in answers]
+        granted = sorted(a.json()["status"] for a in answers if a.status_code == 200)
+        assert granted == ["approved", "draft"]  # one first approval, one second: no more
+        final = await client.get(f"/v1/admin/settlements/{settlement['id']}", headers=officers[0])
+        body = final.json()
+        # Two rounds of both officers at once: the first approval goes to one of them only, and
+        # the settlement is approved by the other, never by the same person twice.
+        assert body["status"] == "approved", body
+        assert body["first_approved_by_id"] is not None
+        assert body["approved_by_id"] not in (None, body["first_approved_by_id"])

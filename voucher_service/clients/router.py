@@ -18,10 +18,14 @@ from voucher_service.clients.schemas import (
     ProviderSelf,
 )
 from voucher_service.dependencies import SessionDep, SettingsDep
+from voucher_service.idempotency import IdempotentRoute
 from voucher_service.kit.pagination import Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
 
-router = APIRouter(tags=["provider API clients"])
+router = APIRouter(tags=["provider API clients"], route_class=IdempotentRoute)
+# Routes whose answer holds a secret shown once stay out of the idempotency layer: its record
+# would keep the secret (docs/CONVENTIONS.md, "Idempotency keys").
+secret_routes = APIRouter(tags=["provider API clients"])
 ON_CLIENT = problem_responses(401, 403, 404, 409, 422)
 
 
@@ -38,7 +42,7 @@ async def list_clients(
     return Page[ApiClientPublic](items=[ApiClientPublic.of(r) for r in rows], next_cursor=cursor)
 
 
-@router.post(
+@secret_routes.post(
     "/v1/provider/api-clients",
     summary="Create an API credential; a client secret is shown in this response only",
     status_code=status.HTTP_201_CREATED,
@@ -70,7 +74,7 @@ async def get_client(client: OwnClient) -> ApiClientPublic:
     return ApiClientPublic.of(client)
 
 
-@router.post(
+@secret_routes.post(
     "/v1/provider/api-clients/{client_pk}/rotate",
     summary="Rotate: a new secret (shown once) or key; the old one works for a grace period",
     responses=ON_CLIENT,
@@ -114,3 +118,6 @@ async def provider_me(principal: CurrentProvider) -> ProviderSelf:
         organisation_id=principal.organisation_id,
         scopes=sorted(principal.scopes),
     )
+
+
+router.include_router(secret_routes)

@@ -11,6 +11,7 @@ from voucher_service.audit import service as audit
 from voucher_service.auth.dependencies import requires_roles
 from voucher_service.auth.principal import Principal
 from voucher_service.dependencies import KeyRingDep, SessionDep
+from voucher_service.idempotency import IdempotentRoute
 from voucher_service.kit.pagination import Page, PageParamsDep
 from voucher_service.kit.problems import problem_responses
 from voucher_service.ledger_admin import service
@@ -23,7 +24,7 @@ from voucher_service.ledger_admin.schemas import (
 )
 from voucher_service.users.models import Role
 
-router = APIRouter(prefix="/v1/admin/ledger", tags=["ledger"])
+router = APIRouter(prefix="/v1/admin/ledger", tags=["ledger"], route_class=IdempotentRoute)
 LedgerReader = Annotated[
     Principal, requires_roles(Role.finance, Role.auditor, Role.sysadmin, Role.program_admin)
 ]

@@ -19,6 +19,7 @@ from voucher_service.auth.dependencies import AuthorityUser, requires_roles
 from voucher_service.auth.dependencies import ProgramAdmin as Configurer
 from voucher_service.auth.principal import Principal
 from voucher_service.dependencies import SessionDep
+from voucher_service.idempotency import IdempotentRoute
 from voucher_service.kit.pagination import Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
 from voucher_service.programs import configuration
@@ -39,7 +40,10 @@ from voucher_service.programs.schemas import (
 )
 from voucher_service.users.models import Role
 
-router = APIRouter(tags=["programmes"])
+router = APIRouter(tags=["programmes"], route_class=IdempotentRoute)
+# Funding is idempotent in the ledger itself (its key is the transfer's, for ever, and the answer
+# says ``replayed``): the idempotency layer in front would shadow that contract.
+ledger_keyed = APIRouter(tags=["programmes"])
 Shape = TypeVar("Shape", bound=ProgramPublic)
 ProgramId = Annotated[uuid.UUID, Path()]
 Finance = Annotated[Principal, requires_roles(Role.finance, approves_money=True)]
@@ -156,7 +160,7 @@ async def update_program(
     return await present(session, program, ProgramAdmin)
 
 
-@router.post(
+@ledger_keyed.post(
     "/v1/admin/programs/{program_id}/fund",
     summary="Fund a programme from the treasury (finance; idempotent by key)",
     responses=CHANGE,
@@ -303,3 +307,6 @@ async def set_price_ceiling(
         session, program, actor=principal, **body.model_dump()
     )
     return PriceCeilingOut.model_validate(ceiling)
+
+
+router.include_router(ledger_keyed)

@@ -23,6 +23,7 @@ from voucher_service.audit import service as audit
 from voucher_service.auth.dependencies import AuthorityUser, ProgramAdmin
 from voucher_service.auth.principal import Principal
 from voucher_service.dependencies import SessionDep
+from voucher_service.idempotency import IdempotentRoute
 from voucher_service.kit.pagination import Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
 from voucher_service.provider_registry import service
@@ -38,7 +39,7 @@ from voucher_service.provider_registry.schemas import (
     Reason,
 )
 
-router = APIRouter(tags=["providers"])
+router = APIRouter(tags=["providers"], route_class=IdempotentRoute)
 ProviderId = Annotated[uuid.UUID, Path(description="the provider organisation's id")]
 CHANGE = problem_responses(401, 403, 404, 409, 422)
 

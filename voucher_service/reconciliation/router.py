@@ -23,6 +23,7 @@ from voucher_service.auth.principal import Principal
 from voucher_service.db import Database
 from voucher_service.dependencies import DatabaseDep, SessionDep
 from voucher_service.exports import EXPORT_CONTENT, ExportOptionsDep, export_response
+from voucher_service.idempotency import IdempotentRoute
 from voucher_service.kit.pagination import InvalidCursor, Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
 from voucher_service.organisations.models import Organisation, OrganisationKind
@@ -44,8 +45,12 @@ from voucher_service.reconciliation.schemas import (
 from voucher_service.reconciliation.uploads import spooled_upload
 from voucher_service.users.models import Role
 
-provider = APIRouter(prefix="/v1/provider", tags=["provider reconciliation"])
-admin = APIRouter(prefix="/v1/admin/reconciliations", tags=["reconciliation"])
+provider = APIRouter(
+    prefix="/v1/provider", tags=["provider reconciliation"], route_class=IdempotentRoute
+)
+admin = APIRouter(
+    prefix="/v1/admin/reconciliations", tags=["reconciliation"], route_class=IdempotentRoute
+)
 
 Uploader = Annotated[Principal, provider_operator_or_scopes("settlements:write")]
 PayeeReader = Annotated[Principal, provider_operator_or_scopes("settlements:read")]

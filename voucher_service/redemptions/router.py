@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Path, Query, status
 from sqlmodel import col, select
 
 from voucher_service.dependencies import KeyRingDep, SessionDep
-from voucher_service.idempotency import RedemptionIdempotentRoute
+from voucher_service.idempotency import IdempotentRoute, RedemptionIdempotentRoute
 from voucher_service.kit.pagination import Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
 from voucher_service.organisations.models import Organisation
@@ -182,7 +182,7 @@ async def get_redemption(
     return _public(await transitions.answer(session, keyring, redemption))
 
 
-holder_router = APIRouter(prefix="/v1/vouchers", tags=["vouchers"])
+holder_router = APIRouter(prefix="/v1/vouchers", tags=["vouchers"], route_class=IdempotentRoute)
 
 
 @holder_router.get(

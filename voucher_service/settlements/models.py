@@ -6,7 +6,8 @@ items are the ledger transactions that moved money onto or off the payee's payab
 against the programme's vouchers (captures and approved claims +, refunds −) and, for refunds
 after a payout, onto its receivable account (clawed back −). ``settlement_item``'s primary key is
 the source (``source_kind``, ``source_id``): an item can belong to one settlement only, so two
-generations racing can never include it twice.
+generations racing can never include it twice. Cancelling a disputed settlement deletes its items,
+so the next generation for the period takes them again; the settlement keeps its figures.
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ class SettlementStatus(StrEnum):
     approved = "approved"
     paid = "paid"
     disputed = "disputed"
+    cancelled = "cancelled"  # a dispute resolved by withdrawing it: its items are released
+
+
+class SettlementResolution(StrEnum):
+    """How finance resolves a disputed settlement."""
+
+    uphold = "uphold"  # the figures stand: approved again, payable without a new response
+    cancel = "cancel"  # withdrawn: cancelled, its items free for the next generation
 
 
 class PayeeKind(StrEnum):
@@ -36,7 +45,9 @@ class PayeeKind(StrEnum):
 class Settlement(IdModel, table=True):
     __tablename__ = "settlement"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('draft', 'approved', 'paid', 'disputed')", name="status"),
+        sa.CheckConstraint(
+            "status IN ('draft', 'approved', 'paid', 'disputed', 'cancelled')", name="status"
+        ),
         sa.CheckConstraint("payee_kind IN ('provider', 'enterprise')", name="payee_kind"),
         sa.CheckConstraint("period_end_on >= period_start_on", name="period"),
         sa.CheckConstraint(
@@ -65,6 +76,9 @@ class Settlement(IdModel, table=True):
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     disputed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     dispute_reason: str | None = Field(default=None, max_length=1000)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by_id: uuid.UUID | None = Field(default=None)
+    resolution_comment: str | None = Field(default=None, max_length=1000)
     paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     paid_by_id: uuid.UUID | None = Field(default=None)
     bank_reference: str | None = Field(default=None, max_length=100)

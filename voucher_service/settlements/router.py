@@ -20,6 +20,7 @@ from voucher_service.auth.principal import Principal
 from voucher_service.db import Database
 from voucher_service.dependencies import DatabaseDep, SessionDep, SettingsDep
 from voucher_service.exports import EXPORT_CONTENT, ExportOptionsDep, export_response
+from voucher_service.idempotency import IdempotentRoute
 from voucher_service.kit.pagination import Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
 from voucher_service.programs.errors import ProgramNotFound
@@ -36,11 +37,14 @@ from voucher_service.settlements.schemas import (
     SettlementItemPublic,
     SettlementPay,
     SettlementPublic,
+    SettlementResolve,
 )
 from voucher_service.users.models import Role
 
-admin = APIRouter(prefix="/v1/admin/settlements", tags=["settlements"])
-provider = APIRouter(prefix="/v1/provider/settlements", tags=["provider settlements"])
+admin = APIRouter(prefix="/v1/admin/settlements", tags=["settlements"], route_class=IdempotentRoute)
+provider = APIRouter(
+    prefix="/v1/provider/settlements", tags=["provider settlements"], route_class=IdempotentRoute
+)
 
 Generator = Annotated[Principal, requires_roles(Role.finance, Role.program_admin)]
 Finance = Annotated[Principal, requires_roles(Role.finance, approves_money=True)]
@@ -100,7 +104,9 @@ async def list_settlements(
     page: PageParamsDep,
     program_id: uuid.UUID | None = None,
     payee_id: uuid.UUID | None = None,
-    status: Annotated[str | None, Query(pattern="^(draft|approved|paid|disputed)$")] = None,
+    status: Annotated[
+        str | None, Query(pattern="^(draft|approved|paid|disputed|cancelled)$")
+    ] = None,
 ) -> Page[SettlementAdmin]:
     query = select(Settlement)
     for column, value in (
@@ -191,6 +197,38 @@ async def approve(
         "settlement.approved" if settlement.status == "approved" else "settlement.first_approval"
     )
     await _audit(session, action, principal, settlement)
+    return SettlementAdmin.model_validate(settlement)
+
+
+@admin.post(
+    "/{settlement_id}/resolve",
+    summary="Resolve a dispute (finance): uphold it, or cancel it and release its items",
+    responses=CHANGE,
+)
+async def resolve(
+    principal: Finance, session: SessionDep, settlement: AnySettlement, body: SettlementResolve
+) -> SettlementAdmin:
+    """Only a `disputed` settlement (409 `settlement_state_conflict` otherwise), once.
+
+    * `uphold`: the settlement stands; it is `approved` again and may be paid at once (the
+      payee was heard and may not dispute it again).
+    * `cancel`: it becomes `cancelled` and keeps its figures, but its items are released:
+      generating the period again (after any correction, such as a refund) takes them.
+
+    The comment is kept with the settlement, shown to the payee and audited; a provider payee is
+    sent `settlement.resolved`.
+    """
+    disputed = {"status": settlement.status, "dispute_reason": settlement.dispute_reason}
+    await service.resolve(session, settlement, principal, body.resolution, body.comment)
+    await audit.record(
+        session,
+        action="settlement.upheld" if settlement.status == "approved" else "settlement.cancelled",
+        actor=principal,
+        target=("settlement", settlement.id),
+        before=disputed,
+        after={"status": settlement.status, "net_amount": settlement.net_amount},
+        reason=body.comment,
+    )
     return SettlementAdmin.model_validate(settlement)
 
 

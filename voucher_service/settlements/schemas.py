@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from voucher_service.exports import Column, money
+from voucher_service.settlements.models import SettlementResolution
 
 
 class SettlementGenerate(BaseModel):
@@ -29,6 +30,16 @@ class SettlementDispute(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=1000)
+
+
+class SettlementResolve(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resolution: SettlementResolution = Field(
+        description="uphold: approved again and payable at once; "
+        "cancel: cancelled, its items taken by the next generation for the period"
+    )
+    comment: str = Field(min_length=1, max_length=1000, description="why: kept with it")
 
 
 class SettlementPublic(BaseModel):
@@ -55,6 +66,8 @@ class SettlementPublic(BaseModel):
     confirmed_at: datetime | None
     disputed_at: datetime | None
     dispute_reason: str | None
+    resolved_at: datetime | None
+    resolution_comment: str | None
     paid_at: datetime | None
     bank_reference: str | None
 
@@ -65,6 +78,7 @@ class SettlementAdmin(SettlementPublic):
     created_by_id: uuid.UUID | None
     first_approved_by_id: uuid.UUID | None
     approved_by_id: uuid.UUID | None
+    resolved_by_id: uuid.UUID | None
     paid_by_id: uuid.UUID | None
     ledger_transaction_id: uuid.UUID | None
 

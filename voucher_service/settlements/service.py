@@ -1,5 +1,6 @@
 """Settlement rules: generate per payee, approve (four eyes above a threshold), confirm or
-dispute (the payee, within a window), pay (payable → treasury through the ledger).
+dispute (the payee, within a window), resolve a dispute (finance: uphold or cancel), pay
+(payable → treasury through the ledger).
 
 State changes are conditional UPDATEs (``... WHERE status = :expected``), so two requests racing
 on one settlement cannot both succeed on PostgreSQL.
@@ -8,7 +9,7 @@ on one settlement cannot both succeed on PostgreSQL.
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,6 +41,7 @@ from voucher_service.settlements.models import (
     PayeeKind,
     Settlement,
     SettlementItem,
+    SettlementResolution,
     SettlementStatus,
 )
 
@@ -219,7 +221,7 @@ async def approve(
         "status": SettlementStatus.approved,
         "approved_by_id": approver.id,
         "approved_at": now,
-        "respond_by": now + timedelta(days=response_days),
+        "respond_by": _respond_by(settlement, now, response_days),
     }
     same_first = col(Settlement.first_approved_by_id).is_not_distinct_from(
         settlement.first_approved_by_id
@@ -228,6 +230,14 @@ async def approve(
         raise _conflict()
     _notify(session, settlement, "settlement.issued")
     return settlement
+
+
+def _respond_by(settlement: Settlement, now: datetime, response_days: int) -> datetime | None:
+    """A provider confirms or disputes within the window; an enterprise's settlement sums claims
+    the authority approved one by one, on their invoices, so it is payable once approved."""
+    if settlement.payee_kind != PayeeKind.provider:
+        return None
+    return now + timedelta(days=response_days)
 
 
 def _notify(session: AsyncSession, settlement: Settlement, event: str) -> None:
@@ -251,13 +261,14 @@ def _notify(session: AsyncSession, settlement: Settlement, event: str) -> None:
 async def respond(
     session: AsyncSession, settlement: Settlement, *, confirm: bool, reason: str | None = None
 ) -> Settlement:
-    """The payee confirms or disputes an approved settlement before ``respond_by``."""
+    """The payee confirms or disputes an approved settlement before ``respond_by`` (once)."""
     now = utcnow()
     if settlement.respond_by is not None and now > settlement.respond_by:
         raise ResponseWindowClosed(detail_zh="确认或异议期限已过。")
     where = [
         col(Settlement.status) == SettlementStatus.approved,
         col(Settlement.confirmed_at).is_(None),
+        col(Settlement.resolved_at).is_(None),  # a resolved dispute is not disputed again
         col(Settlement.respond_by) >= now,
     ]
     values: dict[str, Any] = {"confirmed_at": now}
@@ -268,6 +279,38 @@ async def respond(
     return settlement
 
 
+async def resolve(
+    session: AsyncSession,
+    settlement: Settlement,
+    resolver: Principal,
+    resolution: SettlementResolution,
+    comment: str,
+) -> Settlement:
+    """Finance answers a dispute, once: ``uphold`` (approved again, payable at once: the payee
+    was heard) or ``cancel`` (its items are released, so generating the period again takes them,
+    after whatever correction the dispute called for, such as a refund)."""
+    status = (
+        SettlementStatus.approved
+        if resolution is SettlementResolution.uphold
+        else SettlementStatus.cancelled
+    )
+    values = {
+        "status": status,
+        "resolved_at": utcnow(),
+        "resolved_by_id": resolver.id,
+        "resolution_comment": comment,
+    }
+    disputed = col(Settlement.status) == SettlementStatus.disputed
+    if not await _transition(session, settlement, [disputed], values):
+        raise _conflict()
+    if status == SettlementStatus.cancelled:
+        await session.execute(
+            sa.delete(SettlementItem).where(col(SettlementItem.settlement_id) == settlement.id)
+        )
+    _notify(session, settlement, "settlement.resolved")
+    return settlement
+
+
 async def pay(
     session: AsyncSession, settlement: Settlement, payer: Principal, bank_reference: str
 ) -> Settlement:
@@ -275,12 +318,13 @@ async def pay(
     if settlement.net_amount <= 0:
         raise NothingToPay(detail_zh="结算净额不为正。")
     now = utcnow()
-    answered = sa.or_(col(Settlement.confirmed_at).is_not(None), col(Settlement.respond_by) < now)
-    if (
-        settlement.status == SettlementStatus.approved
-        and settlement.confirmed_at is None
-        and (settlement.respond_by is None or settlement.respond_by >= now)
-    ):
+    answered = sa.or_(
+        col(Settlement.payee_kind) == PayeeKind.enterprise,
+        col(Settlement.confirmed_at).is_not(None),
+        col(Settlement.resolved_at).is_not(None),
+        col(Settlement.respond_by) < now,
+    )
+    if settlement.status == SettlementStatus.approved and not _answered(settlement, now):
         raise AwaitingProviderResponse(detail_zh="收款方尚未确认，且确认期限未到。")
     where = [col(Settlement.status) == SettlementStatus.approved, answered]
     values = {
@@ -296,6 +340,16 @@ async def pay(
     await session.flush()
     _notify(session, settlement, "settlement.paid")
     return settlement
+
+
+def _answered(settlement: Settlement, now: datetime) -> bool:
+    """Whether the payee's answer is in, or no longer awaited (the ``answered`` of :func:`pay`)."""
+    return (
+        settlement.payee_kind == PayeeKind.enterprise
+        or settlement.confirmed_at is not None
+        or settlement.resolved_at is not None
+        or (settlement.respond_by is not None and settlement.respond_by < now)
+    )
 
 
 async def _post_payout(

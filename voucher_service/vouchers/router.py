@@ -21,6 +21,7 @@ from voucher_service.auth.dependencies import (
     ProgramAdmin,
 )
 from voucher_service.dependencies import SessionDep
+from voucher_service.idempotency import IdempotentRoute
 from voucher_service.kit.pagination import MAX_PAGE_SIZE, Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
 from voucher_service.vouchers import lifecycle, views
@@ -35,7 +36,7 @@ from voucher_service.vouchers.schemas import (
     VoucherOut,
 )
 
-router = APIRouter(tags=["vouchers"])
+router = APIRouter(tags=["vouchers"], route_class=IdempotentRoute)
 READ = problem_responses(401, 403, 404)
 CHANGE = problem_responses(401, 403, 404, 409, 422)
 

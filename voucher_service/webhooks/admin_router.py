@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query
 from providers.webhooks.history import attempts_query, event_types_of, events_query
 from providers.webhooks.models import WebhookAttempt, WebhookEvent
 from voucher_service.dependencies import SessionDep
+from voucher_service.idempotency import IdempotentRoute
 from voucher_service.kit.pagination import Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
 from voucher_service.webhooks import service
@@ -31,7 +32,9 @@ from voucher_service.webhooks.schemas import (
     WebhookReplayed,
 )
 
-router = APIRouter(prefix="/v1/admin/webhooks", tags=["admin webhooks"])
+router = APIRouter(
+    prefix="/v1/admin/webhooks", tags=["admin webhooks"], route_class=IdempotentRoute
+)
 ON_PROVIDER = problem_responses(400, 401, 403, 404, 422)
 
 

@@ -14,6 +14,7 @@ from providers.webhooks import endpoints
 from providers.webhooks.history import attempts_query, event_types_of, events_query, notices_query
 from providers.webhooks.models import WebhookAttempt, WebhookEvent, WebhookNotice
 from voucher_service.dependencies import SessionDep, SettingsDep
+from voucher_service.idempotency import IdempotentRoute
 from voucher_service.kit.pagination import Page, PageParamsDep, paginate
 from voucher_service.kit.problems import problem_responses
 from voucher_service.webhooks import service
@@ -32,13 +33,16 @@ from voucher_service.webhooks.schemas import (
     WebhookTestQueued,
 )
 
-router = APIRouter(prefix="/v1/provider", tags=["provider webhooks"])
+router = APIRouter(prefix="/v1/provider", tags=["provider webhooks"], route_class=IdempotentRoute)
+# Routes whose answer holds a secret shown once stay out of the idempotency layer: its record
+# would keep the secret (docs/CONVENTIONS.md, "Idempotency keys").
+secret_routes = APIRouter(tags=["provider webhooks"])
 AUTH = problem_responses(401, 403, 429)
 LIST = problem_responses(400, 401, 403, 422, 429)
 EventType = Annotated[str | None, Query(alias="type", max_length=64, description="event type")]
 
 
-@router.put(
+@secret_routes.put(
     "/webhook-endpoint",
     summary="Set the webhook endpoint and its event types (201 with the secret the first time)",
     responses={
@@ -73,7 +77,7 @@ async def get_endpoint(principal: WebhookManager, session: SessionDep) -> Webhoo
     )
 
 
-@router.post(
+@secret_routes.post(
     "/webhook-endpoint/rotate-secret",
     summary="A new signing secret (shown once); the old one keeps signing during the overlap",
     responses=problem_responses(401, 403, 404, 429),
@@ -177,3 +181,6 @@ async def list_notices(
     return Page[WebhookNoticePublic](
         items=[WebhookNoticePublic.of(r) for r in rows], next_cursor=cursor
     )
+
+
+router.include_router(secret_routes)

@@ -34,6 +34,7 @@ def test_event_types_are_exactly_those_of_the_design() -> None:
         "redemption.refunded",
         "settlement.issued",
         "settlement.paid",
+        "settlement.resolved",  # a dispute resolved (issue 8); not in DESIGN §7's first list
         "reconciliation.completed",
     )
     assert set(DATA_MODELS) == {*EVENT_TYPES, TEST_EVENT_TYPE}
