@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import resource
 import tempfile
@@ -31,9 +32,10 @@ from typing import Any
 import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import ledger
-from bench.scale_data import Loaded, load, statement_lines
+from bench.scale_data import Loaded, load, loaded_from, statement_lines
 from ledger.sqltypes import utcnow
 from voucher_service import migrations
 from voucher_service.db import Database, create_engine
@@ -94,13 +96,21 @@ async def redemption_rows(database: Database) -> AsyncIterator[Any]:
         after = rows[-1].id
 
 
-async def measure(database: Database, loaded: Loaded, statement_total: int) -> None:
+@contextlib.asynccontextmanager
+async def writing(database: Database, commit: bool) -> AsyncIterator[AsyncSession]:
+    """A unit of work, committed as the service does, or rolled back (to measure again)."""
+    async with database.session() as session:
+        yield session
+        await (session.commit() if commit else session.rollback())
+
+
+async def measure(database: Database, loaded: Loaded, statement_total: int, commit: bool) -> None:
     today = utcnow().astimezone(SHANGHAI).date()
     period = (today - timedelta(days=1), today)
     big = loaded.providers[0]
 
     async def generate() -> str:
-        async with database.unit_of_work() as session:
+        async with writing(database, commit) as session:
             program = await session.get(Program, loaded.program_id)
             assert program is not None
             [made] = await settlements.generate(session, program, period, payee_id=big)
@@ -114,7 +124,7 @@ async def measure(database: Database, loaded: Loaded, statement_total: int) -> N
             out.writelines(statement_lines(loaded, statement_total))
 
         async def reconcile() -> str:
-            async with database.unit_of_work() as session:
+            async with writing(database, commit) as session:
                 report = await reconciliation.reconcile(session, path, big, period, None)
                 return (
                     f"{report.line_count} lines: {report.matched_count} matched, "
@@ -172,15 +182,19 @@ async def admin_execute(admin: str, statement: str) -> None:
 async def run(url: str, args: argparse.Namespace) -> None:
     connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
     try:
-        loaded = await timed(
-            "load (COPY)", lambda: load(connection, args.redemptions, args.vouchers, args.providers)
-        )
+        if args.database:
+            loaded = await loaded_from(connection)
+        else:
+            loaded = await timed(
+                "load (COPY and INSERT ... SELECT generate_series)",
+                lambda: load(connection, args.redemptions, args.vouchers, args.providers),
+            )
     finally:
         await connection.close()
     settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
     database = Database(create_engine(settings))
     try:
-        await measure(database, loaded, args.statement_lines)
+        await measure(database, loaded, args.statement_lines, commit=not args.database)
     finally:
         await database.dispose()
 
@@ -192,17 +206,23 @@ def main() -> None:
     parser.add_argument("--vouchers", type=int, default=10_000)
     parser.add_argument("--providers", type=int, default=50)
     parser.add_argument("--statement-lines", type=int, default=1_000_000)
-    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--database",
+        help="measure again on a database kept by an earlier run (its writes are rolled back)",
+    )
     args = parser.parse_args()
-    name = f"scale_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    asyncio.run(admin_execute(args.admin_url, f'CREATE DATABASE "{name}"'))
+    name = args.database or f"voucher_bench_scale_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     url = make_url(args.admin_url).set(drivername="postgresql+asyncpg", database=name)
     rendered = url.render_as_string(hide_password=False)
+    if not args.database:
+        asyncio.run(admin_execute(args.admin_url, f'CREATE DATABASE "{name}"'))
     try:
-        migrations.upgrade(rendered)
+        if not args.database:
+            migrations.upgrade(rendered)
         asyncio.run(run(rendered, args))
     finally:
-        if not args.keep:
+        if not args.keep and not args.database:
             asyncio.run(
                 admin_execute(args.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             )
