@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import AsyncIterator
+from typing import NamedTuple
 
 from openpyxl import load_workbook
 
@@ -64,4 +65,23 @@ async def test_a_sheet_title_is_made_valid() -> None:
     assert workbook.sheetnames == ["settlement _2026_11__ items of "]
     assert [list(row) for row in workbook.active.iter_rows(values_only=True)] == [  # type: ignore[union-attr]
         ["Text", "Amount (CNY)", "Count"]
+    ]
+
+
+async def test_rows_with_fields_are_read_by_position() -> None:
+    class Row(NamedTuple):
+        count: int
+        amount: int
+        text: str
+
+    async def tuples() -> AsyncIterator[Row]:
+        yield Row(1, 250, "first")
+        yield Row(2, 5, "second")
+
+    body = b"".join([chunk async for chunk in xlsx_stream(COLUMNS, tuples(), "zh", "rows")])
+    sheet = load_workbook(io.BytesIO(body), read_only=True).active
+    assert [list(row) for row in sheet.iter_rows(values_only=True)] == [  # type: ignore[union-attr]
+        ["文本", "金额（元）", "数量"],
+        ["first", 2.5, 1],
+        ["second", 0.05, 2],
     ]

@@ -13,7 +13,7 @@ import csv
 import io
 import re
 import tempfile
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from typing import IO, Any
 
 from voucher_service.exports.columns import Column, headers
@@ -55,7 +55,10 @@ async def csv_stream(
     yield buffer.getvalue().encode()
 
 
-def _append(sheet: SheetWriter, cells: list[Callable[[Any], str]], batch: list[Any]) -> None:
+def _append(sheet: SheetWriter, columns: Sequence[Column], batch: list[Any]) -> None:
+    if not batch:
+        return
+    cells = cell_writers(columns, safe_cell, getattr(batch[0], "_fields", None))
     sheet.write(["".join([cell(row) for cell in cells]) for row in batch])
 
 
@@ -68,7 +71,6 @@ async def xlsx_stream(
     columns: Sequence[Column], rows: AsyncIterable[Any], language: Language, sheet_title: str
 ) -> AsyncIterator[bytes]:
     """The rows as an XLSX workbook of one sheet, streamed back from a temporary file."""
-    cells = cell_writers(columns, safe_cell)
     with tempfile.TemporaryFile() as target:
         sheet = SheetWriter(target, sheet_title)
         sheet.header(headers(columns, language))
@@ -76,9 +78,9 @@ async def xlsx_stream(
         async for row in rows:
             batch.append(row)
             if len(batch) >= XLSX_BATCH:
-                await asyncio.to_thread(_append, sheet, cells, batch)
+                await asyncio.to_thread(_append, sheet, columns, batch)
                 batch = []
-        await asyncio.to_thread(_append, sheet, cells, batch)
+        await asyncio.to_thread(_append, sheet, columns, batch)
         await asyncio.to_thread(_finish, sheet, target)
         while chunk := await asyncio.to_thread(target.read, CHUNK_BYTES):
             yield chunk

@@ -109,14 +109,15 @@ def _plain_cell(value: Cell, safe: Callable[[object], str]) -> str:
 
 
 def cell_writers(
-    columns: Sequence[Column], safe: Callable[[object], str]
+    columns: Sequence[Column], safe: Callable[[object], str], fields: Sequence[str] | None
 ) -> list[Callable[[Any], str]]:
-    """Per column, a function from a row to its cell's XML."""
+    """Per column, a function from a row (with these ``_fields``, if any) to its cell's XML."""
 
     def writer(column: Column) -> Callable[[Any], str]:
+        value, render = column.getter(fields), column.render
         if column.money:
-            return lambda row: _money_cell(column.cell(row))
-        return lambda row: _plain_cell(column.cell(row), safe)
+            return lambda row: _money_cell(render(value(row)))
+        return lambda row: _plain_cell(render(value(row)), safe)
 
     return [writer(column) for column in columns]
 
