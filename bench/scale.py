@@ -57,19 +57,51 @@ EXPORT_COLUMNS = [
 
 
 EXPORT_PAGE = 5000
+DATABASE = [""]  # the database measured, for ``timed``
 
 
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def own_cpu() -> float:
+    """CPU seconds (user + system) this process has used."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def database_cpu(database: str) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend connected to ``database`` (read from
+    /proc: the server runs on this machine; parallel workers are not counted)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            title = (process / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if not title.startswith("postgres: ") or f" {database} " not in title:
+                continue
+            fields = (process / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[int(process.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
 async def timed(name: str, step: Callable[[], Awaitable[Any]]) -> Any:
+    """Run ``step``; print wall time, this process's CPU, the database backends' CPU, peak RSS."""
+    before, cpu = database_cpu(DATABASE[0]), own_cpu()
     started = time.perf_counter()
     result = await step()
     elapsed = time.perf_counter() - started
+    cpu = own_cpu() - cpu
+    server = sum(used - before.get(pid, 0.0) for pid, used in database_cpu(DATABASE[0]).items())
     unit = f"{elapsed * 1000:8.1f} ms" if elapsed < 1 else f"{elapsed:8.2f} s "
     shown = f"{len(result.vouchers)} vouchers" if isinstance(result, Loaded) else result
-    print(f"{name:<62} {unit}   peak RSS {peak_mb():6.0f} MB   {shown}", flush=True)
+    print(
+        f"{name:<58} {unit}  cpu {cpu:7.2f} s  db cpu {server:7.2f} s  "
+        f"peak RSS {peak_mb():5.0f} MB  {shown}",
+        flush=True,
+    )
     return result
 
 
@@ -163,6 +195,12 @@ async def reads(database: Database, loaded: Loaded, big: uuid.UUID) -> None:
             await timed(f"statement page at the end of the history ({label})", end_page)
     async with database.unit_of_work(readonly=True) as session:
 
+        async def account_balance() -> str:
+            figures = await ledger.balance(session, payable)
+            return f"credits posted {figures.credits_posted} fen"
+
+        await timed("balance of the large provider's payable account", account_balance)
+
         async def balance() -> str:
             report = await ledger.trial_balance(session)
             return f"balanced={report.balanced}, {len(report.groups)} groups"
@@ -179,6 +217,7 @@ async def admin_execute(admin: str, statement: str) -> None:
 
 
 async def run(url: str, args: argparse.Namespace) -> None:
+    DATABASE[0] = make_url(url).database or ""
     connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
     try:
         if args.database:
