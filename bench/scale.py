@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import resource
 import tempfile
@@ -31,9 +32,10 @@ from typing import Any
 import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import ledger
-from bench.scale_data import Loaded, load, statement_lines
+from bench.scale_data import Loaded, load, loaded_from, statement_lines
 from ledger.sqltypes import utcnow
 from voucher_service import migrations
 from voucher_service.db import Database, create_engine
@@ -54,53 +56,92 @@ EXPORT_COLUMNS = [
 ]
 
 
+EXPORT_PAGE = 5000
+DATABASE = [""]  # the database measured, for ``timed``
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def own_cpu() -> float:
+    """CPU seconds (user + system) this process has used."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def database_cpu(database: str) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend connected to ``database`` (read from
+    /proc: the server runs on this machine; parallel workers are not counted)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            title = (process / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if not title.startswith("postgres: ") or f" {database} " not in title:
+                continue
+            fields = (process / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[int(process.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
 async def timed(name: str, step: Callable[[], Awaitable[Any]]) -> Any:
+    """Run ``step``; print wall time, this process's CPU, the database backends' CPU, peak RSS."""
+    before, cpu = database_cpu(DATABASE[0]), own_cpu()
     started = time.perf_counter()
     result = await step()
     elapsed = time.perf_counter() - started
+    cpu = own_cpu() - cpu
+    server = sum(used - before.get(pid, 0.0) for pid, used in database_cpu(DATABASE[0]).items())
     unit = f"{elapsed * 1000:8.1f} ms" if elapsed < 1 else f"{elapsed:8.2f} s "
     shown = f"{len(result.vouchers)} vouchers" if isinstance(result, Loaded) else result
-    print(f"{name:<62} {unit}   peak RSS {peak_mb():6.0f} MB   {shown}", flush=True)
+    print(
+        f"{name:<58} {unit}  cpu {cpu:7.2f} s  db cpu {server:7.2f} s  "
+        f"peak RSS {peak_mb():5.0f} MB  {shown}",
+        flush=True,
+    )
     return result
 
 
 async def redemption_rows(database: Database) -> AsyncIterator[Any]:
+    """Every redemption, streamed from one server-side cursor in pages of ``EXPORT_PAGE`` rows.
+
+    Ids and times come as text formatted by PostgreSQL (``uuid::text`` and Beijing time with
+    ``to_char``, as ``exports.local_time`` shows them): decoding a text column costs the process
+    far less than building a UUID and an aware datetime per row and formatting them again.
+    """
     table = Redemption.__table__  # type: ignore[attr-defined]
-    after = None
-    while True:
-        query = (
-            sa.select(
-                table.c.id,
-                table.c.order_id,
-                table.c.provider_id,
-                table.c.covered_amount,
-                table.c.captured_at,
-            )
-            .order_by(table.c.id)
-            .limit(5000)
-        )
-        if after is not None:
-            query = query.where(table.c.id > after)
-        async with database.unit_of_work(readonly=True) as session:
-            rows = (await session.execute(query)).all()
-        for row in rows:
-            yield row
-        if len(rows) < 5000:
-            return
-        after = rows[-1].id
+    beijing = sa.func.timezone(SHANGHAI.key, table.c.captured_at)
+    query = sa.select(
+        table.c.order_id,
+        sa.cast(table.c.provider_id, sa.Text).label("provider_id"),
+        table.c.covered_amount,
+        sa.func.to_char(beijing, "YYYY-MM-DD HH24:MI:SS").label("captured_at"),
+    ).order_by(table.c.id)
+    async with database.unit_of_work(readonly=True) as session:
+        result = await session.stream(query.execution_options(yield_per=EXPORT_PAGE))
+        async for page in result.partitions():
+            for row in page:
+                yield row
 
 
-async def measure(database: Database, loaded: Loaded, statement_total: int) -> None:
+@contextlib.asynccontextmanager
+async def writing(database: Database, commit: bool) -> AsyncIterator[AsyncSession]:
+    """A unit of work, committed as the service does, or rolled back (to measure again)."""
+    async with database.session() as session:
+        yield session
+        await (session.commit() if commit else session.rollback())
+
+
+async def measure(database: Database, loaded: Loaded, statement_total: int, commit: bool) -> None:
     today = utcnow().astimezone(SHANGHAI).date()
     period = (today - timedelta(days=1), today)
     big = loaded.providers[0]
 
     async def generate() -> str:
-        async with database.unit_of_work() as session:
+        async with writing(database, commit) as session:
             program = await session.get(Program, loaded.program_id)
             assert program is not None
             [made] = await settlements.generate(session, program, period, payee_id=big)
@@ -114,7 +155,7 @@ async def measure(database: Database, loaded: Loaded, statement_total: int) -> N
             out.writelines(statement_lines(loaded, statement_total))
 
         async def reconcile() -> str:
-            async with database.unit_of_work() as session:
+            async with writing(database, commit) as session:
                 report = await reconciliation.reconcile(session, path, big, period, None)
                 return (
                     f"{report.line_count} lines: {report.matched_count} matched, "
@@ -154,6 +195,12 @@ async def reads(database: Database, loaded: Loaded, big: uuid.UUID) -> None:
             await timed(f"statement page at the end of the history ({label})", end_page)
     async with database.unit_of_work(readonly=True) as session:
 
+        async def account_balance() -> str:
+            figures = await ledger.balance(session, payable)
+            return f"credits posted {figures.credits_posted} fen"
+
+        await timed("balance of the large provider's payable account", account_balance)
+
         async def balance() -> str:
             report = await ledger.trial_balance(session)
             return f"balanced={report.balanced}, {len(report.groups)} groups"
@@ -170,17 +217,22 @@ async def admin_execute(admin: str, statement: str) -> None:
 
 
 async def run(url: str, args: argparse.Namespace) -> None:
+    DATABASE[0] = make_url(url).database or ""
     connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
     try:
-        loaded = await timed(
-            "load (COPY)", lambda: load(connection, args.redemptions, args.vouchers, args.providers)
-        )
+        if args.database:
+            loaded = await loaded_from(connection)
+        else:
+            loaded = await timed(
+                "load (COPY and INSERT ... SELECT generate_series)",
+                lambda: load(connection, args.redemptions, args.vouchers, args.providers),
+            )
     finally:
         await connection.close()
     settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
     database = Database(create_engine(settings))
     try:
-        await measure(database, loaded, args.statement_lines)
+        await measure(database, loaded, args.statement_lines, commit=not args.database)
     finally:
         await database.dispose()
 
@@ -192,17 +244,23 @@ def main() -> None:
     parser.add_argument("--vouchers", type=int, default=10_000)
     parser.add_argument("--providers", type=int, default=50)
     parser.add_argument("--statement-lines", type=int, default=1_000_000)
-    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--database",
+        help="measure again on a database kept by an earlier run (its writes are rolled back)",
+    )
     args = parser.parse_args()
-    name = f"scale_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    asyncio.run(admin_execute(args.admin_url, f'CREATE DATABASE "{name}"'))
+    name = args.database or f"voucher_bench_scale_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     url = make_url(args.admin_url).set(drivername="postgresql+asyncpg", database=name)
     rendered = url.render_as_string(hide_password=False)
+    if not args.database:
+        asyncio.run(admin_execute(args.admin_url, f'CREATE DATABASE "{name}"'))
     try:
-        migrations.upgrade(rendered)
+        if not args.database:
+            migrations.upgrade(rendered)
         asyncio.run(run(rendered, args))
     finally:
-        if not args.keep:
+        if not args.keep and not args.database:
             asyncio.run(
                 admin_execute(args.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             )

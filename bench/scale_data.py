@@ -5,7 +5,6 @@ hashed as the ledger would, account totals equal to their legs)."""
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -264,57 +263,12 @@ async def load(conn: asyncpg.Connection, redemptions: int, vouchers: int, provid
     ]
     await _write(conn, fund + issues, [])
     loaded = Loaded(program_id, provider_ids, voucher_ids, accounts)
-    for start in range(0, redemptions, BATCH):
-        await _write(
-            conn, *_redemptions(loaded, enterprise, range(start, min(start + BATCH, redemptions)))
-        )
+    await _generate_redemptions(conn, loaded, enterprise, redemptions)
     loaded.big_provider_orders = (redemptions + 1) // 2
     await _totals(conn)
     await conn.execute("SET session_replication_role = DEFAULT")
     await conn.execute("ANALYZE")
     return loaded
-
-
-def _redemptions(loaded: Loaded, enterprise: uuid.UUID, numbers: range) -> tuple[list, list]:
-    transactions, rows = [], []
-    for n in numbers:
-        voucher = loaded.vouchers[n % len(loaded.vouchers)]
-        provider = loaded.providers[_provider_for(n, loaded.providers)]
-        rid = new_id()
-        debit, credit = (
-            loaded.accounts[f"voucher:{voucher}"],
-            loaded.accounts[f"provider:{provider}:payable"],
-        )
-        header, entries = _transaction(
-            f"redemption:{rid}:capture",
-            [(debit, "debit", COVERED), (credit, "credit", COVERED)],
-            f"redemption:{rid}",
-        )
-        transactions.append((header, entries))
-        rows.append(
-            (
-                rid,
-                header[13],
-                provider,
-                voucher,
-                loaded.program_id,
-                enterprise,
-                f"ORD-{n:09d}",
-                f"B{n % len(loaded.vouchers):012d}",
-                2 * COVERED,
-                "CNY",
-                json.dumps({}),
-                5000,
-                COVERED,
-                COVERED,
-                0,
-                COVERED,
-                "captured",
-                header[0],
-                header[13],
-            )
-        )
-    return transactions, rows
 
 
 async def _write(conn: asyncpg.Connection, transactions: list, redemption_rows: list) -> None:
@@ -343,3 +297,136 @@ def statement_lines(loaded: Loaded, total: int) -> Iterator[str]:
         yield f"ORD-{n:09d},{COVERED + (1 if n % 10_000 == 0 else 0)},{at}\n"
     for n in range(total - loaded.big_provider_orders):
         yield f"THEIRS-{n:09d},{COVERED},{at}\n"
+
+
+async def _mapping_tables(conn: asyncpg.Connection, loaded: Loaded) -> None:
+    """Temporary tables: voucher and provider by number, with their ledger accounts."""
+    await conn.execute(
+        "CREATE TEMPORARY TABLE bench_voucher (n int PRIMARY KEY, id uuid, account uuid)"
+        " ON COMMIT DROP;"
+        "CREATE TEMPORARY TABLE bench_provider (n int PRIMARY KEY, id uuid, account uuid)"
+        " ON COMMIT DROP"
+    )
+    await conn.copy_records_to_table(
+        "bench_voucher",
+        records=[(n, v, loaded.accounts[f"voucher:{v}"]) for n, v in enumerate(loaded.vouchers)],
+    )
+    await conn.copy_records_to_table(
+        "bench_provider",
+        records=[
+            (n, p, loaded.accounts[f"provider:{p}:payable"]) for n, p in enumerate(loaded.providers)
+        ],
+    )
+
+
+#: One row per redemption: UUIDv7 ids one millisecond apart ending now (the redemption's id and
+#: its capture transaction's share the millisecond), voucher ``n % vouchers``, provider as in
+#: ``_provider_for``; the content hash is the ledger's canonical JSON, built as text.
+GENERATE = """
+CREATE TEMPORARY TABLE bench_redemption ON COMMIT DROP AS
+WITH numbered AS (
+    SELECT n, $2::bigint + n AS ms,
+           CASE WHEN n % 2 = 0 THEN 0 ELSE 1 + n % ($4 - 1) END AS provider_n
+    FROM generate_series(0, $1 - 1) AS n
+), ids AS (
+    SELECT n, ms, provider_n,
+           lpad(to_hex(ms), 12, '0') AS stamp, lpad(to_hex(n), 15, '0') AS tail
+    FROM numbered
+), made AS (
+    SELECT ids.n, ids.ms,
+           (substr(stamp, 1, 8) || '-' || substr(stamp, 9, 4) || '-7000-8' || substr(tail, 1, 3)
+            || '-' || substr(tail, 4))::uuid AS tid,
+           (substr(stamp, 1, 8) || '-' || substr(stamp, 9, 4) || '-7001-8' || substr(tail, 1, 3)
+            || '-' || substr(tail, 4))::uuid AS rid,
+           v.id AS voucher_id, v.account AS debit, p.id AS provider_id, p.account AS credit
+    FROM ids
+    JOIN bench_voucher v ON v.n = ids.n % $3
+    JOIN bench_provider p ON p.n = ids.provider_n
+)
+SELECT made.*, timestamptz 'epoch' + ms * interval '1 millisecond' AS created_at,
+       'redemption:' || rid || ':capture' AS client_id, 'redemption:' || rid AS reference
+FROM made
+"""
+
+HASHED = """
+ALTER TABLE bench_redemption ADD COLUMN fingerprint text, ADD COLUMN iso text;
+UPDATE bench_redemption SET
+    fingerprint = encode(sha256(convert_to(client_id, 'UTF8')), 'hex'),
+    iso = to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+          || CASE WHEN ms % 1000 = 0 THEN ''
+                  ELSE '.' || lpad((ms % 1000)::text, 3, '0') || '000' END
+          || '+00:00'
+"""
+
+INSERT_TRANSACTIONS = """
+INSERT INTO ledger_transaction (id, client_id, fingerprint, kind, status, currency, reference,
+                                leg_count, created_at, content_hash)
+SELECT tid, client_id, fingerprint, 'transfer', 'committed', 'CNY', reference, 2, created_at,
+       encode(sha256(convert_to(
+           '{"client_id":"' || client_id || '","created_at":"' || iso
+           || '","currency":"CNY","details":null,"error_code":null,"error_detail":null,'
+           || '"fingerprint":"' || fingerprint || '","id":"' || tid
+           || '","kind":"transfer","leg_count":2,"legs":[[0,"' || debit || '","debit","posted",'
+           || $1::bigint || '],[1,"' || credit || '","credit","posted",' || $1::bigint
+           || ']],"reference":"'
+           || reference || '","related_id":null,"status":"committed","timeout_ms":null,"v":1}',
+           'UTF8')), 'hex')
+FROM bench_redemption ORDER BY tid
+"""
+
+INSERT_ENTRIES = """
+INSERT INTO ledger_entry (transaction_id, position, account_id, side, phase, amount)
+SELECT tid, leg.position, leg.account_id, leg.side, 'posted', $1::bigint
+FROM bench_redemption,
+     LATERAL (VALUES (0, debit, 'debit'), (1, credit, 'credit')) AS leg(position, account_id, side)
+ORDER BY tid, leg.position
+"""
+
+INSERT_REDEMPTIONS = """
+INSERT INTO redemption (id, created_at, provider_id, voucher_id, program_id, enterprise_id,
+                        order_id, voucher_code, bill_amount, currency, usage, rate_bp,
+                        covered_amount, captured_amount, refunded_amount,
+                        enterprise_payable_amount, status, authorization_transaction_id,
+                        captured_at)
+SELECT rid, created_at, provider_id, voucher_id, $2, $3, 'ORD-' || lpad(n::text, 9, '0'),
+       'B' || lpad((n % $4)::text, 12, '0'), 2 * $1::bigint, 'CNY', '{}', 5000, $1::bigint,
+       $1::bigint, 0, $1::bigint,
+       'captured', tid, created_at
+FROM bench_redemption ORDER BY rid
+"""
+
+
+async def _generate_redemptions(
+    conn: asyncpg.Connection, loaded: Loaded, enterprise: uuid.UUID, count: int
+) -> None:
+    """Every redemption, its capture transaction and legs, generated and hashed in SQL."""
+    first_ms = int(utcnow().timestamp() * 1000) - count - 60_000
+    async with conn.transaction():
+        await _mapping_tables(conn, loaded)
+        await conn.execute(GENERATE, count, first_ms, len(loaded.vouchers), len(loaded.providers))
+        await conn.execute(HASHED)
+        await conn.execute(INSERT_TRANSACTIONS, COVERED)
+        await conn.execute(INSERT_ENTRIES, COVERED)
+        await conn.execute(
+            INSERT_REDEMPTIONS, COVERED, loaded.program_id, enterprise, len(loaded.vouchers)
+        )
+
+
+async def loaded_from(conn: asyncpg.Connection) -> Loaded:
+    """What ``load`` returned, read back from a database it filled earlier."""
+    program_id = await conn.fetchval("SELECT id FROM program WHERE name = 'bench'")
+    providers = [
+        row["id"]
+        for row in await conn.fetch(
+            "SELECT id FROM organisation WHERE kind = 'provider' ORDER BY substr(name, 11)::int"
+        )
+    ]
+    vouchers = [row["id"] for row in await conn.fetch("SELECT id FROM voucher ORDER BY code")]
+    accounts = {
+        row["code"]: row["id"] for row in await conn.fetch("SELECT code, id FROM ledger_account")
+    }
+    loaded = Loaded(program_id, providers, vouchers, accounts)
+    loaded.big_provider_orders = await conn.fetchval(
+        "SELECT count(*) FROM redemption WHERE provider_id = $1", providers[0]
+    )
+    return loaded

@@ -196,16 +196,45 @@ class TrialBalance:
         return posted and total.debits_pending == total.credits_pending
 
 
-async def trial_balance(session: AsyncSession, *, code_prefix: str | None = None) -> TrialBalance:
-    """Sum every account's totals (or those whose code starts with ``code_prefix``)."""
-    query = sa.select(account.c.code, *CURRENT_TOTALS)
+def _kind(code: sa.ColumnElement[str], dialect: str) -> sa.ColumnElement[str]:
+    """An account code up to its first ``:`` (``voucher:...`` → ``voucher``)."""
+    find = sa.func.strpos if dialect == "postgresql" else sa.func.instr
+    return sa.func.substr(code, 1, find(code + ":", ":") - 1)
+
+
+def _totals_by_kind(dialect: str, code_prefix: str | None) -> sa.Select[Any]:
+    """Every account's totals and its unfolded hot-account credits, summed per kind of account
+    in one aggregate (one snapshot): reads accounts and deltas, never the legs."""
+    zero = sa.literal(0, sa.BigInteger)
+    accounts = sa.select(
+        _kind(account.c.code, dialect).label("kind"),
+        account.c.debits_posted.label("dp"),
+        account.c.credits_posted.label("cp"),
+        account.c.debits_pending.label("dpe"),
+        account.c.credits_pending.label("cpe"),
+    )
+    deltas = sa.select(
+        _kind(account.c.code, dialect),
+        zero,
+        balance_delta.c.credits_posted,
+        zero,
+        balance_delta.c.credits_pending,
+    ).join(account, account.c.id == balance_delta.c.account_id)
     if code_prefix:
-        query = query.where(_starts_with(account.c.code, code_prefix))
+        accounts = accounts.where(_starts_with(account.c.code, code_prefix))
+        deltas = deltas.where(_starts_with(account.c.code, code_prefix))
+    rows = sa.union_all(accounts, deltas).subquery()
+    sums = (sa.func.coalesce(sa.func.sum(value), 0) for value in list(rows.c)[1:])
+    return sa.select(rows.c.kind, *sums).group_by(rows.c.kind)
+
+
+async def trial_balance(session: AsyncSession, *, code_prefix: str | None = None) -> TrialBalance:
+    """Sum every account's totals (or those whose code starts with ``code_prefix``) per kind."""
+    query = _totals_by_kind(session.get_bind().dialect.name, code_prefix)
     report = TrialBalance()
     for row in await session.execute(query):
         figures = Balance(*(int(value) for value in row[1:]))
-        group = row.code.split(":", 1)[0]
-        report.groups[group] = report.groups.get(group, Balance()) + figures
+        report.groups[row[0]] = figures
         report.total = report.total + figures
     return report
 

@@ -1,9 +1,9 @@
 """CSV and XLSX writers that consume an async iterator of rows and yield bytes as they go.
 
 CSV is written row by row, in chunks of a few hundred rows, behind a UTF-8 BOM so that Excel
-reads Chinese correctly. XLSX uses openpyxl's write-only mode (rows go to a temporary file as
-they are appended), then the finished workbook is read back from its temporary file in chunks;
-the CPU work runs in a thread a batch at a time, so the event loop stays free.
+reads Chinese correctly. XLSX rows are written as sheet XML into a zip in a temporary file
+(``exports.xlsx``), then the finished workbook is read back from it in chunks; the CPU work runs
+in a thread a batch at a time, so the event loop stays free.
 """
 
 from __future__ import annotations
@@ -14,14 +14,10 @@ import io
 import re
 import tempfile
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
-from decimal import Decimal
 from typing import IO, Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-
-from voucher_service.exports.columns import Cell, Column, headers
+from voucher_service.exports.columns import Column, headers
+from voucher_service.exports.xlsx import SheetWriter, cell_writers
 from voucher_service.kit.i18n import Language
 
 BOM = "\ufeff"
@@ -59,23 +55,15 @@ async def csv_stream(
     yield buffer.getvalue().encode()
 
 
-def _xlsx_cell(sheet: WriteOnlyWorksheet, column: Column, value: Cell) -> Any:
-    if column.money and value is not None:
-        cell = WriteOnlyCell(sheet, value=Decimal(str(value)))  # type: ignore[arg-type]
-        cell.number_format = "0.00"
-        return cell
-    if isinstance(value, int):
-        return value
-    return None if value is None else safe_cell(value)
+def _append(sheet: SheetWriter, columns: Sequence[Column], batch: list[Any]) -> None:
+    if not batch:
+        return
+    cells = cell_writers(columns, safe_cell, getattr(batch[0], "_fields", None))
+    sheet.write(["".join([cell(row) for cell in cells]) for row in batch])
 
 
-def _append(sheet: WriteOnlyWorksheet, columns: Sequence[Column], batch: list[Any]) -> None:
-    for row in batch:
-        sheet.append([_xlsx_cell(sheet, column, column.cell(row)) for column in columns])
-
-
-def _save(workbook: Workbook, target: IO[bytes]) -> None:
-    workbook.save(target)
+def _finish(sheet: SheetWriter, target: IO[bytes]) -> None:
+    sheet.close()
     target.seek(0)
 
 
@@ -83,17 +71,16 @@ async def xlsx_stream(
     columns: Sequence[Column], rows: AsyncIterable[Any], language: Language, sheet_title: str
 ) -> AsyncIterator[bytes]:
     """The rows as an XLSX workbook of one sheet, streamed back from a temporary file."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=sheet_title[:31])
-    sheet.append(headers(columns, language))
-    batch: list[Any] = []
-    async for row in rows:
-        batch.append(row)
-        if len(batch) >= XLSX_BATCH:
-            await asyncio.to_thread(_append, sheet, columns, batch)
-            batch = []
-    await asyncio.to_thread(_append, sheet, columns, batch)
     with tempfile.TemporaryFile() as target:
-        await asyncio.to_thread(_save, workbook, target)
+        sheet = SheetWriter(target, sheet_title)
+        sheet.header(headers(columns, language))
+        batch: list[Any] = []
+        async for row in rows:
+            batch.append(row)
+            if len(batch) >= XLSX_BATCH:
+                await asyncio.to_thread(_append, sheet, columns, batch)
+                batch = []
+        await asyncio.to_thread(_append, sheet, columns, batch)
+        await asyncio.to_thread(_finish, sheet, target)
         while chunk := await asyncio.to_thread(target.read, CHUNK_BYTES):
             yield chunk

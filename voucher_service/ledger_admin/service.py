@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 import ledger
-from ledger.models import account, balance_delta, checkpoint, transaction
+from ledger.models import account, checkpoint, transaction
 from ledger.queries import CURRENT_TOTALS
 from voucher_service.keys.service import KeyRing
 from voucher_service.kit.pagination import PageParams, encode_cursor
@@ -27,54 +27,14 @@ from voucher_service.ledger_admin.schemas import (
 )
 
 
-def _kind(code: Any, dialect: str) -> Any:
-    """An account code up to its first ``:`` (``voucher:...`` → ``voucher``)."""
-    find = sa.func.strpos if dialect == "postgresql" else sa.func.instr
-    colon = find(code + ":", ":")
-    return sa.func.substr(code, 1, colon - 1)
-
-
 async def trial_balance(session: AsyncSession) -> TrialBalancePublic:
     """Every account summed per kind and overall, with the unfolded hot-account credits, in one
     aggregate statement (one snapshot, so exact while writers commit): debits equal credits."""
-    dialect = session.get_bind().dialect.name
-    zero = sa.literal(0, sa.BigInteger)
-    rows = sa.union_all(
-        sa.select(
-            _kind(account.c.code, dialect).label("kind"),
-            account.c.debits_posted.label("dp"),
-            account.c.credits_posted.label("cp"),
-            account.c.debits_pending.label("dpe"),
-            account.c.credits_pending.label("cpe"),
-        ),
-        sa.select(
-            _kind(account.c.code, dialect),
-            zero,
-            balance_delta.c.credits_posted,
-            zero,
-            balance_delta.c.credits_pending,
-        ).join(account, account.c.id == balance_delta.c.account_id),
-    ).subquery()
-    totals = sa.select(
-        rows.c.kind,
-        sa.func.sum(rows.c.dp),
-        sa.func.sum(rows.c.cp),
-        sa.func.sum(rows.c.dpe),
-        sa.func.sum(rows.c.cpe),
-    ).group_by(rows.c.kind)
-    groups = {
-        row[0]: ledger.Balance(*(int(value or 0) for value in row[1:]))
-        for row in await session.execute(totals)
-    }
-    total = sum(groups.values(), ledger.Balance())
-    balanced = (
-        total.debits_posted == total.credits_posted
-        and total.debits_pending == total.credits_pending
-    )
+    report = await ledger.trial_balance(session)
     return TrialBalancePublic(
-        balanced=balanced,
-        total=BalancePublic.of(total),
-        groups={name: BalancePublic.of(value) for name, value in sorted(groups.items())},
+        balanced=report.balanced,
+        total=BalancePublic.of(report.total),
+        groups={name: BalancePublic.of(value) for name, value in sorted(report.groups.items())},
     )
 
 

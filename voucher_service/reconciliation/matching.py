@@ -25,94 +25,98 @@ redemption = Redemption.__table__  # type: ignore[attr-defined]
 
 
 async def record_duplicates(session: AsyncSession, reconciliation_id: uuid.UUID) -> None:
-    """Every line repeating an earlier line's order id becomes an error."""
-    earlier = line.alias("earlier")
-    repeats = sa.select(
-        line.c.reconciliation_id,
-        line.c.line_no,
-        sa.literal("order_id_duplicate"),
-        sa.literal("order_id already on an earlier line"),
-    ).where(
-        line.c.reconciliation_id == reconciliation_id,
-        sa.select(earlier.c.line_no)
-        .where(
-            earlier.c.reconciliation_id == reconciliation_id,
-            earlier.c.order_id == line.c.order_id,
-            earlier.c.line_no < line.c.line_no,
+    """Every line repeating an earlier line's order id becomes an error.
+
+    One aggregate finds the repeated order ids and their first line, so the statement is read
+    twice in all (hash aggregate, then a join), not probed once per line."""
+    staged = line.c.reconciliation_id == reconciliation_id
+    repeated = (
+        sa.select(line.c.order_id, sa.func.min(line.c.line_no).label("first"))
+        .where(staged)
+        .group_by(line.c.order_id)
+        .having(sa.func.count() > 1)
+        .subquery("repeated")
+    )
+    repeats = (
+        sa.select(
+            line.c.reconciliation_id,
+            line.c.line_no,
+            sa.literal("order_id_duplicate"),
+            sa.literal("order_id already on an earlier line"),
         )
-        .exists(),
+        .join(repeated, repeated.c.order_id == line.c.order_id)
+        .where(staged, line.c.line_no > repeated.c.first)
     )
     columns = ["reconciliation_id", "line_no", "code", "detail"]
     await session.execute(sa.insert(ReconciliationError).from_select(columns, repeats))
 
 
-def _ours(provider_id: uuid.UUID, period: tuple[datetime, datetime]) -> sa.Subquery:
+def _in_period(period: tuple[datetime, datetime]) -> sa.ColumnElement[bool]:
+    """A captured redemption of the period: the ones the statement is checked against."""
+    return sa.and_(
+        redemption.c.status == RedemptionStatus.captured.value,
+        redemption.c.captured_at >= period[0],
+        redemption.c.captured_at < period[1],
+    )
+
+
+def _provider_redemptions(provider_id: uuid.UUID, period: tuple[datetime, datetime]) -> sa.Subquery:
+    """Every redemption of the provider: id, order id, net amount, whether it is of the period."""
     net = (redemption.c.captured_amount - redemption.c.refunded_amount).label("amount")
+    ours = sa.case((_in_period(period), True), else_=False).label("ours")
     return (
-        sa.select(redemption.c.id, redemption.c.order_id, net)
-        .where(
-            redemption.c.provider_id == provider_id,
-            redemption.c.status == RedemptionStatus.captured.value,
-            redemption.c.captured_at >= period[0],
-            redemption.c.captured_at < period[1],
-        )
-        .subquery("ours")
+        sa.select(redemption.c.id, redemption.c.order_id, net, ours)
+        .where(redemption.c.provider_id == provider_id)
+        .subquery("known")
     )
 
 
 async def record_differences(
     session: AsyncSession, report: Reconciliation, period: tuple[datetime, datetime]
 ) -> None:
-    """Insert every difference between the staged statement and our redemptions."""
-    ours = _ours(report.provider_id, period)
+    """Insert every difference between the staged statement and our redemptions, each with the
+    provider's redemption of that order id (of any period or status) when there is one.
+
+    One outer join of the statement with the provider's redemptions finds both the missing and
+    the mismatched lines; one anti join finds our redemptions the statement lacks."""
+    known = _provider_redemptions(report.provider_id, period)
     theirs = sa.select(line).where(line.c.reconciliation_id == report.id).subquery("theirs")
     columns = ["reconciliation_id", "order_id", "kind", "their_amount", "our_amount", "line_no"]
+    columns.append("redemption_id")
     report_id = sa.literal(report.id, sa.Uuid)
-    joined = theirs.join(ours, ours.c.order_id == theirs.c.order_id, isouter=True)
+    ours = known.c.ours.is_(True)
     on_theirs = (
         sa.select(
             report_id,
             theirs.c.order_id,
             sa.case(
-                (ours.c.id.is_(None), DifferenceKind.missing_ours.value),
-                else_=DifferenceKind.amount_mismatch.value,
+                (ours, DifferenceKind.amount_mismatch.value),
+                else_=DifferenceKind.missing_ours.value,
             ),
             theirs.c.amount,
-            ours.c.amount,
+            sa.case((ours, known.c.amount), else_=None),
             theirs.c.line_no,
+            known.c.id,
         )
-        .select_from(joined)
-        .where(sa.or_(ours.c.id.is_(None), ours.c.amount != theirs.c.amount))
+        .select_from(theirs.join(known, known.c.order_id == theirs.c.order_id, isouter=True))
+        .where(sa.or_(known.c.id.is_(None), ~ours, known.c.amount != theirs.c.amount))
     )
     insert = sa.insert(ReconciliationDifference)
     await session.execute(insert.from_select(columns, on_theirs))
     only_ours = sa.select(
         report_id,
-        ours.c.order_id,
+        redemption.c.order_id,
         sa.literal(DifferenceKind.missing_theirs.value),
         sa.null(),
-        ours.c.amount,
+        redemption.c.captured_amount - redemption.c.refunded_amount,
         sa.null(),
-    ).where(~sa.select(theirs.c.line_no).where(theirs.c.order_id == ours.c.order_id).exists())
+        redemption.c.id,
+    ).where(
+        redemption.c.provider_id == report.provider_id,
+        _in_period(period),
+        ~sa.select(theirs.c.line_no).where(theirs.c.order_id == redemption.c.order_id).exists(),
+    )
     await session.execute(insert.from_select(columns, only_ours))
-    await _add_redemption_ids(session, report)
-
-
-async def _add_redemption_ids(session: AsyncSession, report: Reconciliation) -> None:
-    difference = ReconciliationDifference.__table__  # type: ignore[attr-defined]
-    matching = (
-        sa.select(redemption.c.id)
-        .where(
-            redemption.c.provider_id == report.provider_id,
-            redemption.c.order_id == difference.c.order_id,
-        )
-        .scalar_subquery()
-    )
-    await session.execute(
-        sa.update(difference)
-        .where(difference.c.reconciliation_id == report.id)
-        .values(redemption_id=matching)
-    )
 
 
 async def fill_totals(session: AsyncSession, report: Reconciliation) -> None:

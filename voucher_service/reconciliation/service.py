@@ -39,6 +39,7 @@ from voucher_service.reconciliation.statements import (
 from voucher_service.settlements.sources import period_bounds
 
 BATCH = 5000
+WORK_MEM = "128MB"
 
 
 def check_period(start_on: date, end_on: date) -> Period:
@@ -66,29 +67,50 @@ async def bulk_insert(session: AsyncSession, table: sa.Table, rows: list[tuple[A
     await session.execute(sa.insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
+async def _hash_joins_in_memory(session: AsyncSession) -> None:
+    """On PostgreSQL, room for the matching's hash joins of a million-line statement (about 60 MB,
+    this transaction only) so they do not spill to disk in batches."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(sa.text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+
+
 def _next_batch(lines: Iterator[StatementLine | LineError]) -> list[StatementLine | LineError]:
     return list(itertools.islice(lines, BATCH))
 
 
 async def _stage(session: AsyncSession, report: Reconciliation, path: Path, period: Period) -> int:
-    """Parse the file a batch at a time (in a thread), write good lines and errors; count."""
+    """Parse the file a batch at a time (in a thread), write good lines and errors; count.
+
+    The next batch is parsed while the database stores the current one, so the parsing and
+    the COPY use a core each."""
     lines = parse_lines(path, report.encoding, period, utcnow())
     count = 0
-    while batch := await asyncio.to_thread(_next_batch, lines):
-        count += len(batch)
-        good = [
-            (report.id, item.line_no, item.order_id, item.amount)
-            for item in batch
-            if isinstance(item, StatementLine)
-        ]
-        bad = [
-            (report.id, item.line_no, item.code, item.detail)
-            for item in batch
-            if isinstance(item, LineError)
-        ]
-        await bulk_insert(session, ReconciliationLine.__table__, good)  # type: ignore[attr-defined]
-        await bulk_insert(session, ReconciliationError.__table__, bad)  # type: ignore[attr-defined]
+    parsing = asyncio.ensure_future(asyncio.to_thread(_next_batch, lines))
+    try:
+        while batch := await parsing:
+            parsing = asyncio.ensure_future(asyncio.to_thread(_next_batch, lines))
+            count += len(batch)
+            await _store(session, report, batch)
+    finally:
+        parsing.cancel()
     return count
+
+
+async def _store(
+    session: AsyncSession, report: Reconciliation, batch: list[StatementLine | LineError]
+) -> None:
+    good = [
+        (report.id, item.line_no, item.order_id, item.amount)
+        for item in batch
+        if isinstance(item, StatementLine)
+    ]
+    bad = [
+        (report.id, item.line_no, item.code, item.detail)
+        for item in batch
+        if isinstance(item, LineError)
+    ]
+    await bulk_insert(session, ReconciliationLine.__table__, good)  # type: ignore[attr-defined]
+    await bulk_insert(session, ReconciliationError.__table__, bad)  # type: ignore[attr-defined]
 
 
 async def _count_errors(session: AsyncSession, report: Reconciliation) -> int:
@@ -118,6 +140,7 @@ async def reconcile(
     )
     session.add(report)
     await session.flush()
+    await _hash_joins_in_memory(session)
     line_count = await _stage(session, report, path, period)
     await matching.record_duplicates(session, report.id)
     report.error_count = await _count_errors(session, report)
