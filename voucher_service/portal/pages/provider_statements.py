@@ -15,6 +15,7 @@ from fastapi import Query, Request
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
+from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from voucher_service.auth.dependencies import ProviderOperator
@@ -25,9 +26,15 @@ from voucher_service.organisations.models import Organisation
 from voucher_service.portal import forms
 from voucher_service.portal.flash import Flash
 from voucher_service.portal.forms import Form
-from voucher_service.portal.i18n import N_
+from voucher_service.portal.i18n import N_, translate
 from voucher_service.portal.routing import portal_router
 from voucher_service.portal.templating import portal_language, redirect, render
+from voucher_service.reconciliation.errors import (
+    StatementEmpty,
+    StatementEncodingUnsupported,
+    StatementHeaderInvalid,
+    StatementPeriodInvalid,
+)
 from voucher_service.reconciliation.models import Reconciliation, ReconciliationStatus
 from voucher_service.reconciliation.router import OwnReport, _differences, _errors, _export
 from voucher_service.reconciliation.router import _upload as upload_statement
@@ -109,35 +116,48 @@ async def statements(
     return await _statements_page(request, session, principal.organisation_id, Form(), cursor)
 
 
+#: Where a refusal of the upload is shown: beside the file, or beside the period.
+REFUSALS: dict[type[Exception], str] = {
+    StatementEmpty: "file",
+    StatementEncodingUnsupported: "file",
+    StatementHeaderInvalid: "file",
+    StatementPeriodInvalid: "period_start_on",
+}
+
+
+async def _read_upload(request: Request) -> tuple[Form, StatementPeriod | None]:
+    """The period typed and whether a file was chosen (a field error if not)."""
+    posted = await request.form()
+    form = Form(
+        {name: str(posted.get(name) or "").strip() for name in StatementPeriod.model_fields}
+    )
+    language = portal_language(request)
+    period = forms.validate(form, StatementPeriod, form.values, language)
+    upload = posted.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        form.errors["file"] = translate(language, N_("Choose the statement file."))
+    return form, period
+
+
 @router.post("/statements")
 async def upload(request: Request, principal: ProviderOperator, session: SessionDep) -> Response:
     """Reconcile an uploaded statement (as ``POST /v1/provider/statements``); show the report."""
-    posted = await request.form()
-    fields = StatementPeriod.model_fields
-    form = Form({name: str(posted.get(name) or "").strip() for name in fields})
-    language = portal_language(request)
-    period = forms.validate(form, StatementPeriod, form.values, language)
-    if period is not None:
-        try:
-            report = await forms.attempt(
-                session,
-                lambda: upload_statement(
-                    request,
-                    session,
-                    principal,
-                    principal.organisation_id,
-                    (period.period_start_on, period.period_end_on),
-                ),
-            )
-        except forms.Refused as refused:
-            forms.place(form, refused.reason, language)
-        else:
-            message = Flash(N_("The statement is reconciled."))
-            if report.status == ReconciliationStatus.rejected:
-                message = Flash(N_("The statement has bad lines: nothing was imported."), "warn")
-            return redirect(request, f"{REPORTS}/{report.id}", message)
+    form, period = await _read_upload(request)
     provider_id = principal.organisation_id
-    return await _statements_page(request, session, provider_id, form, status=422)
+    if period is None or form.invalid:
+        return await _statements_page(request, session, provider_id, form, status=422)
+    dates = (period.period_start_on, period.period_end_on)
+    try:
+        report = await forms.attempt(
+            session, lambda: upload_statement(request, session, principal, provider_id, dates)
+        )
+    except forms.Refused as refused:
+        forms.place(form, refused.reason, portal_language(request), REFUSALS)
+        return await _statements_page(request, session, provider_id, form, status=422)
+    message = Flash(N_("The statement is reconciled."))
+    if report.status == ReconciliationStatus.rejected:
+        message = Flash(N_("The statement has bad lines: nothing was imported."), "warn")
+    return redirect(request, f"{REPORTS}/{report.id}", message)
 
 
 @router.get("/reconciliations/{reconciliation_id}")
