@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from voucher_service.auth.dependencies import ProviderOperator
+from voucher_service.auth.principal import Principal
 from voucher_service.db import Database
 from voucher_service.dependencies import DatabaseDep, SessionDep
 from voucher_service.exports import ExportFormat, ExportOptions
@@ -142,6 +143,13 @@ async def _read_upload(request: Request) -> tuple[Form, StatementPeriod | None]:
 @router.post("/statements")
 async def upload(request: Request, principal: ProviderOperator, session: SessionDep) -> Response:
     """Reconcile an uploaded statement (as ``POST /v1/provider/statements``); show the report."""
+    try:
+        return await _reconcile(request, principal, session)
+    finally:
+        await (await request.form()).close()  # the spooled upload, whatever happened
+
+
+async def _reconcile(request: Request, principal: Principal, session: AsyncSession) -> Response:
     form, period = await _read_upload(request)
     provider_id = principal.organisation_id
     if period is None or form.invalid:
