@@ -29,9 +29,10 @@ LEDGER = "/portal/authority/ledger"
 async def ledger_health(request: Request, principal: LedgerReader, session: SessionDep) -> Response:
     """Balanced or not, verified when and with what result, sealed up to where; programmes."""
     rows = list(await session.scalars(select(Program).order_by(col(Program.id).desc())))
+    trial = await service.trial_balance(session)
     context = {
-        "trial": await service.trial_balance(session),
-        "health": await service.health(session),
+        "trial": trial,
+        "health": await service.health(session, trial),
         "programmes": [(p, await programs.figures(session, p)) for p in rows],
         "can_verify": principal.role in roles_of(Verifier),
     }
