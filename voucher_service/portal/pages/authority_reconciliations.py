@@ -80,4 +80,4 @@ async def report_export(
     format: Annotated[str, Query(max_length=8)] = "csv",
 ) -> Response:
     """The report's differences as CSV or XLSX."""
-    return export_report(request, database, report, format)
+    return await export_report(request, database, report, format)

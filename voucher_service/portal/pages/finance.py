@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -14,7 +15,6 @@ from sqlmodel import col, select
 from starlette.responses import Response
 
 from voucher_service.dependencies import DatabaseDep, SessionDep, SettingsDep
-from voucher_service.exports import export_response
 from voucher_service.kit.i18n import Language
 from voucher_service.organisations.models import Organisation
 from voucher_service.portal import forms, labels
@@ -28,11 +28,10 @@ from voucher_service.portal.routing import portal_router
 from voucher_service.portal.templating import portal_language, redirect, render
 from voucher_service.programs.errors import ProgramNotFound
 from voucher_service.programs.models import Program, ProgramStatus
-from voucher_service.settlements import service
+from voucher_service.settlements import router as settlements_api
 from voucher_service.settlements.models import Settlement, SettlementStatus
-from voucher_service.settlements.router import AnySettlement, Finance, Generator, Reader, item_rows
-from voucher_service.settlements.router import _audit as record_settlement_event
-from voucher_service.settlements.schemas import ITEM_COLUMNS, SettlementGenerate, SettlementPay
+from voucher_service.settlements.router import AnySettlement, Finance, Generator, Reader
+from voucher_service.settlements.schemas import SettlementGenerate, SettlementPay
 from voucher_service.users.models import User
 
 router = portal_router("/authority/settlements")
@@ -135,20 +134,10 @@ async def generate(request: Request, principal: Generator, session: SessionDep) 
     if body is None:
         return await _list_page(request, session, Form(), new)
 
-    async def work() -> list[Settlement]:
-        program = await session.get(Program, body.program_id)
-        if program is None:
-            raise ProgramNotFound()
-        period = (body.period_start_on, body.period_end_on)
-        made = await service.generate(
-            session, program, period, payee_id=body.payee_id, actor=principal.id
-        )
-        for settlement in made:
-            await record_settlement_event(session, "settlement.generated", principal, settlement)
-        return made
-
     try:
-        made = await forms.attempt(session, work)
+        made = await forms.attempt(
+            session, partial(settlements_api.generate, principal, session, body)
+        )
     except forms.Refused as refused:
         forms.place(new, refused.reason, language, {ProgramNotFound: "program_id"})
         return await _list_page(request, session, Form(), new)
@@ -211,16 +200,14 @@ async def settlement_detail(
 @router.get("/{settlement_id}/export")
 async def settlement_export(
     request: Request,
-    _principal: Reader,
+    principal: Reader,
     settlement: AnySettlement,
     database: DatabaseDep,
     format: Annotated[str, Query(max_length=8)] = "csv",
 ) -> Response:
     """The settlement's items as CSV or XLSX (the API's export)."""
-    rows = item_rows(database, settlement.id)
     options = export_options(request, format)
-    name = f"settlement-{settlement.id}"
-    return export_response(ITEM_COLUMNS, rows, options=options, filename=name)
+    return await settlements_api.admin_export(principal, database, settlement, options)
 
 
 @router.post("/{settlement_id}/approve")
@@ -236,21 +223,12 @@ async def approve(
     form = Form()
     try:
         await forms.attempt(
-            session,
-            lambda: service.approve(
-                session,
-                settlement,
-                principal,
-                four_eyes_amount=settings.settlement_four_eyes_amount,
-                response_days=settings.settlement_response_days,
-            ),
+            session, partial(settlements_api.approve, principal, session, settlement, settings)
         )
     except forms.Refused as refused:
         forms.place(form, refused.reason, portal_language(request))
         return await _detail_page(request, session, settlement, form, settings)
     approved = settlement.status == SettlementStatus.approved
-    action = "settlement.approved" if approved else "settlement.first_approval"
-    await record_settlement_event(session, action, principal, settlement)
     message = Flash(
         N_("The settlement is approved and issued to the payee.")
         if approved
@@ -274,11 +252,10 @@ async def pay(
         return await _detail_page(request, session, settlement, form, settings)
     try:
         await forms.attempt(
-            session, lambda: service.pay(session, settlement, principal, body.bank_reference)
+            session, partial(settlements_api.pay, principal, session, settlement, body)
         )
     except forms.Refused as refused:
         forms.place(form, refused.reason, language)
         return await _detail_page(request, session, settlement, form, settings)
-    await record_settlement_event(session, "settlement.paid", principal, settlement)
     message = Flash(N_("The payment is recorded."))
     return redirect(request, f"{SETTLEMENTS}/{settlement.id}", message)

@@ -9,8 +9,8 @@ from fastapi import Request
 from sqlmodel import col, select
 from starlette.responses import Response
 
-from voucher_service.audit import service as audit
 from voucher_service.dependencies import KeyRingDep, SessionDep
+from voucher_service.ledger_admin import router as ledger_api
 from voucher_service.ledger_admin import service
 from voucher_service.ledger_admin.router import LedgerReader, Verifier
 from voucher_service.portal.flash import Flash
@@ -43,15 +43,9 @@ async def ledger_health(request: Request, principal: LedgerReader, session: Sess
 async def verify(
     request: Request, principal: Verifier, session: SessionDep, keyring: KeyRingDep
 ) -> Response:
-    """Recompute the whole ledger now and keep the result (``POST /v1/admin/ledger/verify``)."""
-    run = await service.run_verify(session, keyring, principal.id)
-    await audit.record(
-        session,
-        action="ledger.verified",
-        actor=principal,
-        target=("ledger_verify_run", run.id),
-        after={"ok": run.ok, "breaks": len(run.breaks)},
-    )
+    """Recompute the whole ledger now and keep the result (``POST /v1/admin/ledger/verify``:
+    the same route's work, audited)."""
+    run = await ledger_api.verify(principal, session, keyring)
     if run.ok:
         return redirect(request, LEDGER, Flash(N_("The ledger verifies: no break found.")))
     message = Flash(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -25,10 +26,9 @@ from voucher_service.portal.i18n import N_
 from voucher_service.portal.routing import portal_router
 from voucher_service.portal.templating import portal_language, redirect, render
 from voucher_service.programs.models import Program
-from voucher_service.settlements import service
+from voucher_service.settlements import router as settlements_api
 from voucher_service.settlements.models import Settlement, SettlementItem, SettlementStatus
 from voucher_service.settlements.router import OwnSettlement
-from voucher_service.settlements.router import _audit as record_settlement_event
 from voucher_service.settlements.schemas import SettlementDispute
 
 router = portal_router("/provider/settlements")
@@ -126,20 +126,21 @@ async def _respond(
     settlement: Settlement,
     reason: str | None,
 ) -> Response:
-    """Confirm (no reason) or dispute the settlement, as the API's confirm and dispute."""
+    """Confirm (no reason) or dispute the settlement: the API's own confirm and dispute routes
+    (the service's rules and the audit event), undone whole if refused."""
     form, language = Form({"reason": reason or ""}), portal_language(request)
-    confirm = reason is None
+    if reason is None:
+        action = partial(settlements_api.confirm, principal, session, settlement)
+        message = N_("The settlement is confirmed.")
+    else:
+        body = SettlementDispute(reason=reason)
+        action = partial(settlements_api.dispute, principal, session, settlement, body)
+        message = N_("The settlement is disputed.")
     try:
-        await forms.attempt(
-            session,
-            lambda: service.respond(session, settlement, confirm=confirm, reason=reason),
-        )
+        await forms.attempt(session, action)
     except forms.Refused as refused:
         forms.place(form, refused.reason, language)
         return await _detail_page(request, session, settlement, form)
-    action = "settlement.confirmed" if confirm else "settlement.disputed"
-    await record_settlement_event(session, action, principal, settlement)
-    message = N_("The settlement is confirmed.") if confirm else N_("The settlement is disputed.")
     return redirect(request, f"{SETTLEMENTS}/{settlement.id}", Flash(message))
 
 

@@ -9,6 +9,7 @@ API's loaders, so another provider's report is "not found" here as there.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -30,6 +31,7 @@ from voucher_service.portal.forms import Form
 from voucher_service.portal.i18n import N_, translate
 from voucher_service.portal.routing import portal_router
 from voucher_service.portal.templating import portal_language, redirect, render
+from voucher_service.reconciliation import router as reconciliation_api
 from voucher_service.reconciliation.errors import (
     StatementEmpty,
     StatementEncodingUnsupported,
@@ -37,8 +39,7 @@ from voucher_service.reconciliation.errors import (
     StatementPeriodInvalid,
 )
 from voucher_service.reconciliation.models import Reconciliation, ReconciliationStatus
-from voucher_service.reconciliation.router import OwnReport, _differences, _errors, _export
-from voucher_service.reconciliation.router import _upload as upload_statement
+from voucher_service.reconciliation.router import OwnReport
 
 router = portal_router("/provider")
 STATEMENTS = "/portal/provider/statements"
@@ -76,9 +77,9 @@ async def report_context(
     """The report, with a page of its bad lines (rejected) or of its differences."""
     rejected = report.status == ReconciliationStatus.rejected
     if rejected:
-        page: Any = await _errors(session, report, PAGE, cursor or None)
+        page: Any = await reconciliation_api.own_errors(session, report, PAGE, cursor or None)
     else:
-        page = await _differences(session, report, PAGE, cursor or None)
+        page = await reconciliation_api.own_differences(session, report, PAGE, cursor or None)
     provider = await session.get(Organisation, report.provider_id)
     return {
         "report": report,
@@ -157,7 +158,8 @@ async def _reconcile(request: Request, principal: Principal, session: AsyncSessi
     dates = (period.period_start_on, period.period_end_on)
     try:
         report = await forms.attempt(
-            session, lambda: upload_statement(request, session, principal, provider_id, dates)
+            session,
+            partial(reconciliation_api.upload_own, request, principal, session, *dates),
         )
     except forms.Refused as refused:
         forms.place(form, refused.reason, portal_language(request), REFUSALS)
@@ -181,11 +183,11 @@ async def report_detail(
     return render(request, "reconciliation/report.html", context)
 
 
-def export_report(
+async def export_report(
     request: Request, database: Database, report: Reconciliation, format: str
 ) -> Response:
     """The report's differences as CSV or XLSX (the API's export)."""
-    return _export(database, report, export_options(request, format))
+    return await reconciliation_api.own_export(database, report, export_options(request, format))
 
 
 @router.get("/reconciliations/{reconciliation_id}/export")
@@ -196,4 +198,4 @@ async def report_export(
     database: DatabaseDep,
     format: Annotated[str, Query(max_length=8)] = "csv",
 ) -> Response:
-    return export_report(request, database, report, format)
+    return await export_report(request, database, report, format)
