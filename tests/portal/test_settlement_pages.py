@@ -168,7 +168,9 @@ async def test_the_provider_confirms_its_settlement(
     url = f"/portal/provider/settlements/{settlement.id}"
     page = await browser.get(url)
     assert "300.00" in page.text and "确认结算单" in page.text
+    assert "1 张结算单等待您确认" in (await browser.get("/portal/provider")).text
     assert (await browser.post(f"{url}/confirm")).status_code == 303
+    assert "等待您确认" not in (await browser.get("/portal/provider")).text
     settlement = await the_settlement(session, provider)
     assert settlement.confirmed_at is not None and settlement.status == "approved"
     again = await browser.post(f"{url}/confirm")

@@ -10,10 +10,12 @@ from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Query, Request
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from starlette.responses import Response
 
+from ledger.sqltypes import utcnow
 from voucher_service.auth.dependencies import ProviderOperator
 from voucher_service.dependencies import SessionDep
 from voucher_service.kit.i18n import Language
@@ -81,6 +83,19 @@ async def items_context(
         "payee_name": payee.name if payee else "",
         "form": form,
     }
+
+
+async def awaiting_response(session: AsyncSession, provider_id: uuid.UUID) -> int:
+    """How many of the provider's settlements wait for it to confirm or dispute (window open)."""
+    count = await session.scalar(
+        select(func.count()).where(
+            col(Settlement.payee_id) == provider_id,
+            col(Settlement.status) == SettlementStatus.approved,
+            col(Settlement.confirmed_at).is_(None),
+            col(Settlement.respond_by) >= utcnow(),
+        )
+    )
+    return int(count or 0)
 
 
 @router.get("")
