@@ -57,8 +57,11 @@ async def run_verify(
     return run
 
 
-async def health(session: AsyncSession) -> LedgerHealthPublic:
-    """Balanced or not, the last verify run and the last sealed checkpoint."""
+async def health(
+    session: AsyncSession, trial: TrialBalancePublic | None = None
+) -> LedgerHealthPublic:
+    """Balanced or not, the last verify run and the last sealed checkpoint (``trial``: the trial
+    balance when the caller has just computed it, so it is not computed twice)."""
     last_run = await session.scalar(
         select(LedgerVerifyRun).order_by(col(LedgerVerifyRun.id).desc()).limit(1)
     )
@@ -71,7 +74,7 @@ async def health(session: AsyncSession) -> LedgerHealthPublic:
         .where(transaction.c.checkpoint_seq.is_(None))
     )
     return LedgerHealthPublic(
-        balanced=(await trial_balance(session)).balanced,
+        balanced=(trial or await trial_balance(session)).balanced,
         last_verify=VerifyRunPublic.model_validate(last_run, from_attributes=True)
         if last_run
         else None,

@@ -91,4 +91,5 @@ async def verify_csrf(request: Request) -> None:
     if not is_valid(
         request, request.app.state.csrf_key, submitted if isinstance(submitted, str) else None
     ):
+        await form.close()  # a refused upload's spooled file is not left open
         raise CsrfRefused()

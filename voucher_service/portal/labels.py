@@ -172,3 +172,33 @@ def choices(kind: str) -> list[tuple[str, str]]:
 def tone(value: object) -> str:
     """The badge colour of a state: ok, warn, bad, or neutral."""
     return _TONES.get(str(value), "neutral")
+
+
+# Settlements and reconciliation (the provider's and finance's pages).
+_LABELS.update(
+    {
+        "settlement": {
+            "draft": N_("Draft"),
+            "approved": N_("Approved"),
+            "paid": N_("Paid"),
+            "disputed": N_("Disputed"),
+        },
+        "settlement_item": {
+            "redemption": N_("Redemption"),
+            "claim": N_("Reimbursement claim"),
+            "refund": N_("Refund"),
+            "clawback": N_("Clawed back"),
+        },
+        "reconciliation": {
+            "matched": N_("Matched"),
+            "discrepancies": N_("Differences found"),
+            "rejected": N_("Rejected: bad lines"),
+        },
+        "difference": {
+            "missing_ours": N_("Not in our records"),
+            "missing_theirs": N_("Not on your statement"),
+            "amount_mismatch": N_("Amounts differ"),
+        },
+    }
+)
+_TONES.update({"paid": "ok", "matched": "ok", "disputed": "bad", "discrepancies": "warn"})

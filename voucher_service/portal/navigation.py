@@ -20,7 +20,10 @@ from voucher_service.auth.dependencies import (
     RequireRoles,
 )
 from voucher_service.auth.principal import Principal
+from voucher_service.ledger_admin.router import LedgerReader
 from voucher_service.portal.i18n import N_
+from voucher_service.reconciliation.router import AdminReader as ReconciliationReader
+from voucher_service.settlements.router import Reader as SettlementReader
 from voucher_service.users.dependencies import UserReader
 from voucher_service.webhooks.dependencies import DeliveryReader
 
@@ -96,6 +99,28 @@ def _items() -> list[NavItem]:
 
 
 ITEMS = _items()
+ITEMS += [
+    NavItem("/portal/provider/settlements", N_("Settlements"), roles_of(ProviderOperator)),
+    NavItem("/portal/provider/statements", N_("Reconciliation"), roles_of(ProviderOperator)),
+    NavItem(
+        "/portal/authority/settlements",
+        N_("Settlements"),
+        roles_of(SettlementReader),
+        N_("Generate, approve and pay what payees are owed per period."),
+    ),
+    NavItem(
+        "/portal/authority/reconciliations",
+        N_("Reconciliation"),
+        roles_of(ReconciliationReader),
+        N_("Providers' statements matched against our redemptions, with every difference."),
+    ),
+    NavItem(
+        "/portal/authority/ledger",
+        N_("Ledger health"),
+        roles_of(LedgerReader),
+        N_("Trial balance, verification, checkpoints and each programme's money."),
+    ),
+]
 PUBLIC = [
     NavItem("/portal/", N_("Home"), frozenset()),
     NavItem("/portal/programmes", N_("Programmes"), frozenset()),

@@ -20,11 +20,16 @@ from voucher_service.portal.pages import (
     audit,
     authority,
     authority_organisations,
+    authority_reconciliations,
     authority_users,
     enterprise,
+    finance,
+    ledger_health,
     programmes,
     provider,
     provider_redemptions,
+    provider_settlements,
+    provider_statements,
     provider_webhooks,
     public,
     publicity,
@@ -121,3 +126,13 @@ class PortalErrorPages:
             return safe_next(request.url.path + query)
         referer = urlsplit(request.headers.get("referer") or "")
         return safe_next(referer.path if referer.netloc == request.url.netloc else None)
+
+
+#: The provider's settlements and statements, finance's settlements, reconciliations and ledger.
+ROUTERS += [
+    provider_settlements.router,
+    provider_statements.router,
+    finance.router,
+    authority_reconciliations.router,
+    ledger_health.router,
+]

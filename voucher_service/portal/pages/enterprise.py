@@ -5,15 +5,20 @@ Applications and vouchers join the navigation when their pages exist (issue 5).
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from starlette.responses import Response
 
+from ledger.sqltypes import utcnow
 from voucher_service.auth.dependencies import EnterpriseOwner, EnterpriseUser
 from voucher_service.dependencies import SessionDep, SettingsDep
+from voucher_service.notices.models import VoucherExpiryNotice
 from voucher_service.organisations import service as organisations
 from voucher_service.organisations.models import Organisation
 from voucher_service.portal import forms
@@ -63,14 +68,34 @@ async def dashboard(
     startup = organisations.is_startup(
         organisation, on=date.today(), max_age_years=settings.startup_max_age_years
     )
+    overview = await enterprise_overview(session, organisation.id)
     context = {
         "organisation": organisation,
         "startup": startup,
         "member_count": members or 0,
         "max_age_years": settings.startup_max_age_years,
-        **await enterprise_overview(session, organisation.id),
+        "expiring": await expiring_vouchers(session, organisation.id, overview["vouchers"]),
+        **overview,
     }
     return render(request, "enterprise/dashboard.html", context)
+
+
+async def expiring_vouchers(
+    session: AsyncSession, organisation_id: uuid.UUID, vouchers: list[Any]
+) -> list[Any]:
+    """The vouchers still usable that the expiry job warned about (within 30 days of expiry),
+    soonest first, with their balances now."""
+    warned = set(
+        await session.scalars(
+            select(VoucherExpiryNotice.voucher_id).where(
+                col(VoucherExpiryNotice.holder_id) == organisation_id,
+                col(VoucherExpiryNotice.valid_until) > utcnow(),
+            )
+        )
+    )
+    usable = ("active", "frozen")
+    found = [v for v in vouchers if v.id in warned and v.state in usable]
+    return sorted(found, key=lambda v: v.valid_until)
 
 
 async def _members_page(

@@ -28,6 +28,8 @@ from voucher_service.portal import forms
 from voucher_service.portal.flash import Flash, Secret
 from voucher_service.portal.forms import Form
 from voucher_service.portal.i18n import N_, translate
+from voucher_service.portal.pages.provider_redemptions import redemption_figures
+from voucher_service.portal.pages.provider_settlements import awaiting_response
 from voucher_service.portal.routing import portal_router
 from voucher_service.portal.templating import portal_language, redirect, render
 from voucher_service.webhooks import service as webhooks
@@ -52,6 +54,8 @@ async def dashboard(request: Request, principal: ProviderOperator, session: Sess
         "endpoint": await endpoints.find_endpoint(session, provider_id),
         "counts": stats[0].counts if stats else None,
         "notices": notices,
+        **await redemption_figures(session, provider_id),
+        "to_answer": await awaiting_response(session, provider_id),
     }
     return render(request, "provider/dashboard.html", context)
 

@@ -4,7 +4,7 @@ The same rows as ``GET /v1/provider/redemptions``, for the provider's operators.
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Query, Request
 from sqlalchemy import func
@@ -41,17 +41,9 @@ async def captured_since(
     return int(row[0]), int(row[1])
 
 
-@router.get("/redemptions")
-async def redemptions(
-    request: Request,
-    principal: ProviderOperator,
-    session: SessionDep,
-    cursor: Annotated[str, Query(max_length=64)] = "",
-) -> Response:
-    provider_id = principal.organisation_id
-    now = datetime.now(SHANGHAI)
-    today = datetime.combine(now.date(), time(), SHANGHAI)
-    month = today.replace(day=1)
+async def redemption_figures(session: AsyncSession, provider_id: object) -> dict[str, Any]:
+    """(count, amount) captured today and this month (Beijing time), and of the open holds."""
+    today = datetime.combine(datetime.now(SHANGHAI).date(), time(), SHANGHAI)
     holds = (
         await session.execute(
             select(func.count(), func.coalesce(func.sum(Redemption.covered_amount), 0)).where(
@@ -60,15 +52,28 @@ async def redemptions(
             )
         )
     ).one()
+    return {
+        "today": await captured_since(session, provider_id, today),
+        "month": await captured_since(session, provider_id, today.replace(day=1)),
+        "holds": (int(holds[0]), int(holds[1])),
+    }
+
+
+@router.get("/redemptions")
+async def redemptions(
+    request: Request,
+    principal: ProviderOperator,
+    session: SessionDep,
+    cursor: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    provider_id = principal.organisation_id
     form = Form()
     query = select(Redemption).where(col(Redemption.provider_id) == provider_id)
     rows, next_cursor = await forms.keyset_page(
         session, form, portal_language(request), query, Redemption.id, cursor
     )
     context = {
-        "today": await captured_since(session, provider_id, today),
-        "month": await captured_since(session, provider_id, month),
-        "holds": (int(holds[0]), int(holds[1])),
+        **await redemption_figures(session, provider_id),
         "rows": rows,
         "display": display,
         "next_cursor": next_cursor,
