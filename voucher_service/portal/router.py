@@ -21,6 +21,7 @@ from voucher_service.portal.pages import (
     authority,
     authority_organisations,
     authority_users,
+    authority_vouchers,
     enterprise,
     programmes,
     provider,
@@ -83,6 +84,7 @@ ROUTERS = [
             authority_users,
             authority_organisations,
             audit,
+            authority_vouchers,
         )
     ),
 ]
