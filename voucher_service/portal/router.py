@@ -20,9 +20,12 @@ from voucher_service.portal.pages import (
     audit,
     authority,
     authority_organisations,
+    authority_programmes,
+    authority_providers,
     authority_users,
     authority_vouchers,
     enterprise,
+    exports,
     programmes,
     provider,
     provider_redemptions,
@@ -85,6 +88,9 @@ ROUTERS = [
             authority_organisations,
             audit,
             authority_vouchers,
+            authority_providers,
+            authority_programmes,
+            exports,
         )
     ),
 ]

@@ -94,7 +94,7 @@ async def _names(session: AsyncSession, ids: set[object]) -> dict[object, str]:
     rows = await session.execute(
         select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(ids))
     )
-    return dict(rows.all())  # type: ignore[arg-type]
+    return dict(rows.all())
 
 
 async def voucher_page(
