@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from starlette.responses import Response
 
-from providers.registry import catalogue
 from providers.registry import service as registry
 from providers.registry.errors import CatalogueItemConflict, FilingNumberRequired
 from providers.registry.models import CatalogueItem, ProviderProfile, ProviderState
@@ -170,7 +169,7 @@ async def provider_page(
     }
     context = {
         "p": entry,
-        "items": await catalogue.items_of(session, [profile.organisation_id]),
+        "items": entry.catalogue,
         "ceilings": await _ceilings(session, profile.organisation_id),
         "services": SERVICES,
         "can_change": request.state.principal.role in roles_of(ProgramAdmin),
