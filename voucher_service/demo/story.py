@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from ledger.sqltypes import utcnow
 from providers.registry import service as registry
 from providers.registry.models import CatalogueItem, ServiceKind
 from voucher_service.applications import review
@@ -33,10 +34,12 @@ from voucher_service.vouchers.models import Voucher
 
 #: A minimal valid PDF: the demo's contracts and licences (checked by content like any upload).
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n"
+#: How long an award is listed publicly for objections (公示) before the final approval.
+PUBLICITY_DAYS = 7
 STAGES = [
     {"name": "初审", "kind": "review", "days": 0},
     {"name": "专家评审", "kind": "review", "days": 0},
-    {"name": "公示", "kind": "publicity", "days": 0},
+    {"name": "公示", "kind": "publicity", "days": PUBLICITY_DAYS},
 ]
 #: (startup index, provider index, amount in yuan, project, how far it gets)
 APPLICATIONS = [
@@ -48,6 +51,7 @@ APPLICATIONS = [
     (5, 2, 60_000, "作文批改模型调用", "returned"),
     (0, 1, 80_000, "语音合成模型推理服务", "rejected"),
     (1, 0, 300_000, "病理切片模型二期", "draft"),
+    (2, 1, 250_000, "工业质检视觉模型训练", "publicity"),
 ]
 
 
@@ -180,11 +184,26 @@ async def review_all(
                 "合同服务内容为语音外包，不属于算力租用。",
                 first,
             )
-        elif outcome in ("expert", "approved"):
+        elif outcome in ("expert", "publicity", "approved"):
             await decide(session, application, Decision.approve, "材料齐全，符合申报条件。", first)
-        if outcome == "approved":
+        if outcome in ("publicity", "approved"):
             await decide(session, application, Decision.approve, "专家评审通过。", first)
+        if outcome == "approved":
+            await published_weeks_ago(session, application)
             await decide(session, application, Decision.approve, "公示无异议，同意发放。", second)
+
+
+async def published_weeks_ago(session: AsyncSession, application: Application) -> None:
+    """The demo's story began weeks ago: these awards' publicity ended before today.
+
+    The review service starts the publicity period now (``PUBLICITY_DAYS`` long) and refuses the
+    final approval until it is over; the demo, which tells the whole story in one go, moves the
+    end of the period back to yesterday so that the awarded applications can be approved.
+    """
+    assert application.publicity_until is not None  # noqa: S101 - it has just entered publicity
+    application.publicity_until = utcnow() - timedelta(days=1)
+    session.add(application)
+    await session.flush()
 
 
 async def redeem_some(

@@ -128,6 +128,19 @@ _LABELS: dict[str, dict[str, str]] = {
         "delivery": N_("Delivery or usage report"),
         "other": N_("Other"),
     },
+    "registry_state": {
+        "proposed": N_("Proposed"),
+        "publicity": N_("In publicity"),
+        "approved": N_("Approved"),
+        "suspended": N_("Suspended"),
+    },
+    "service_kind": {"compute": N_("Compute"), "model": N_("Models")},
+    "settlement_state": {
+        "draft": N_("Draft"),
+        "approved": N_("Approved"),
+        "paid": N_("Paid"),
+        "disputed": N_("Disputed"),
+    },
 }
 
 _TONES = {

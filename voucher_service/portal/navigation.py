@@ -16,6 +16,7 @@ from voucher_service.auth.dependencies import (
     AuthorityUser,
     EnterpriseOwner,
     EnterpriseUser,
+    ProgramAdmin,
     ProviderOperator,
     RequireRoles,
 )
@@ -23,6 +24,7 @@ from voucher_service.auth.principal import Principal
 from voucher_service.ledger_admin.router import LedgerReader
 from voucher_service.portal.i18n import N_
 from voucher_service.reconciliation.router import AdminReader as ReconciliationReader
+from voucher_service.reports.router import Reader as ExportReader
 from voucher_service.settlements.router import Reader as SettlementReader
 from voucher_service.users.dependencies import UserReader
 from voucher_service.webhooks.dependencies import DeliveryReader
@@ -94,6 +96,30 @@ def _items() -> list[NavItem]:
             N_("Audit log"),
             roles_of(AuditReader),
             N_("Who did what and when, with filters and CSV export."),
+        ),
+        NavItem(
+            "/portal/authority/providers",
+            N_("Providers"),
+            roles_of(AuthorityUser),
+            N_("The provider registry: publicity, approval, suspension and catalogues."),
+        ),
+        NavItem(
+            "/portal/authority/vouchers",
+            N_("Vouchers"),
+            roles_of(AuthorityUser),
+            N_("Find a voucher by its code; freeze, unfreeze or revoke it."),
+        ),
+        NavItem(
+            "/portal/authority/programme-setup",
+            N_("New programme"),
+            roles_of(ProgramAdmin),
+            N_("Create a programme with its rates, caps, windows and review stages."),
+        ),
+        NavItem(
+            "/portal/authority/exports",
+            N_("Exports"),
+            roles_of(ExportReader),
+            N_("CSV and Excel files of settlements, reconciliations and reports."),
         ),
     ]
 

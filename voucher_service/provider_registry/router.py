@@ -16,10 +16,8 @@ from sqlmodel import col, select
 
 from providers.registry import catalogue
 from providers.registry import service as registry
-from providers.registry.errors import ProviderNotFound
-from providers.registry.models import CatalogueItem, ProviderProfile, ProviderState
+from providers.registry.models import ProviderProfile, ProviderState
 from providers.registry.service import Change
-from voucher_service.audit import service as audit
 from voucher_service.auth.dependencies import AuthorityUser, ProgramAdmin
 from voucher_service.auth.principal import Principal
 from voucher_service.dependencies import SessionDep
@@ -187,23 +185,8 @@ async def list_catalogue(
 async def add_catalogue_item(
     body: CatalogueItemCreate, principal: ProgramAdmin, session: SessionDep, provider_id: ProviderId
 ) -> CatalogueItemOut:
-    await registry.require_profile(session, provider_id, for_update=True)
-    item = await catalogue.add_item(session, provider_id, **body.model_dump())
-    await audit.record(
-        session,
-        action="provider.catalogue_item_added",
-        actor=principal,
-        target=("provider", provider_id),
-        after=catalogue.summary(item) | {"item_id": str(item.id)},
-    )
+    item = await service.add_catalogue_item(session, provider_id, body, actor=principal)
     return CatalogueItemOut.model_validate(item)
-
-
-async def _item(session: SessionDep, provider_id: uuid.UUID, item_id: uuid.UUID) -> CatalogueItem:
-    item = await catalogue.get_item(session, provider_id, item_id)
-    if item is None:
-        raise ProviderNotFound("No such catalogue item.")
-    return item
 
 
 @router.patch(
@@ -218,17 +201,9 @@ async def update_catalogue_item(
     provider_id: ProviderId,
     item_id: uuid.UUID,
 ) -> CatalogueItemOut:
-    item = await _item(session, provider_id, item_id)
+    item = await service.catalogue_item(session, provider_id, item_id)
     changes = body.model_dump(exclude_unset=True)
-    before = await catalogue.update_item(session, item, changes)
-    await audit.record(
-        session,
-        action="provider.catalogue_item_updated",
-        actor=principal,
-        target=("provider", provider_id),
-        before=before | {"item_id": str(item.id)},
-        after=changes,
-    )
+    await service.change_catalogue_item(session, item, changes, actor=principal)
     return CatalogueItemOut.model_validate(item)
 
 
@@ -241,14 +216,6 @@ async def update_catalogue_item(
 async def withdraw_catalogue_item(
     principal: ProgramAdmin, session: SessionDep, provider_id: ProviderId, item_id: uuid.UUID
 ) -> Response:
-    item = await _item(session, provider_id, item_id)
-    before = await catalogue.update_item(session, item, {"active": False})
-    await audit.record(
-        session,
-        action="provider.catalogue_item_withdrawn",
-        actor=principal,
-        target=("provider", provider_id),
-        before=before | {"item_id": str(item.id)},
-        after={"active": False},
-    )
+    item = await service.catalogue_item(session, provider_id, item_id)
+    await service.withdraw_catalogue_item(session, item, actor=principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

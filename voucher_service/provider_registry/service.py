@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -18,6 +19,7 @@ from voucher_service.audit.service import Auditable, AuditActor
 from voucher_service.organisations import service as organisations
 from voucher_service.organisations.models import Organisation, OrganisationKind
 from voucher_service.provider_registry.schemas import (
+    CatalogueItemCreate,
     CatalogueItemOut,
     ProviderAdmin,
     ProviderPublic,
@@ -127,3 +129,59 @@ def _by_provider(items: Sequence[CatalogueItem]) -> dict[uuid.UUID, list[Catalog
     for item in items:
         grouped.setdefault(item.provider_id, []).append(CatalogueItemOut.model_validate(item))
     return grouped
+
+
+async def add_catalogue_item(
+    session: AsyncSession, provider_id: uuid.UUID, body: CatalogueItemCreate, *, actor: Actor
+) -> CatalogueItem:
+    """Add an item to the provider's catalogue, audited."""
+    await registry.require_profile(session, provider_id, for_update=True)
+    item = await catalogue.add_item(session, provider_id, **body.model_dump())
+    await audit.record(
+        session,
+        action="provider.catalogue_item_added",
+        actor=actor,
+        target=("provider", provider_id),
+        after=catalogue.summary(item) | {"item_id": str(item.id)},
+    )
+    return item
+
+
+async def catalogue_item(
+    session: AsyncSession, provider_id: uuid.UUID, item_id: uuid.UUID
+) -> CatalogueItem:
+    """The provider's item (ProviderNotFound if missing or another provider's)."""
+    item = await catalogue.get_item(session, provider_id, item_id)
+    if item is None:
+        raise ProviderNotFound("No such catalogue item.")
+    return item
+
+
+async def change_catalogue_item(
+    session: AsyncSession,
+    item: CatalogueItem,
+    changes: dict[str, Any],
+    *,
+    actor: Actor,
+    action: str = "provider.catalogue_item_updated",
+) -> CatalogueItem:
+    """Change an item (description, list price, active), audited as ``action``."""
+    before = await catalogue.update_item(session, item, changes)
+    await audit.record(
+        session,
+        action=action,
+        actor=actor,
+        target=("provider", item.provider_id),
+        before=before | {"item_id": str(item.id)},
+        after=changes,
+    )
+    return item
+
+
+async def withdraw_catalogue_item(
+    session: AsyncSession, item: CatalogueItem, *, actor: Actor
+) -> CatalogueItem:
+    """Withdraw an item: kept, inactive, for the record."""
+    return await change_catalogue_item(
+        session, item, {"active": False}, actor=actor, action="provider.catalogue_item_withdrawn"
+    )
