@@ -33,7 +33,7 @@ from voucher_service.kit.middleware import (
     RequestContextMiddleware,
     RequestDeadlineMiddleware,
 )
-from voucher_service.kit.openapi_links import install_openapi_links
+from voucher_service.kit.openapi_additions import install_openapi_additions
 from voucher_service.kit.problems import install_problem_handlers
 from voucher_service.ledger_admin.router import router as ledger_admin_router
 from voucher_service.metrics.router import router as metrics_router
@@ -160,7 +160,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         app.include_router(router)
     install_webhook_docs(app)
     mount_portal(app, server_secret)
-    install_openapi_links(app)
+    install_openapi_additions(app)
     return app
 
 

@@ -1,9 +1,15 @@
-"""OpenAPI ``links`` between the operations of the main resources, so a client (and the stateful
-fuzzer) can follow a programme to its applications, a voucher to its redemptions, a redemption
-to its capture, void and refunds, a settlement to its approval and payment.
+"""What the generated OpenAPI document gains after FastAPI made it, for every route at once.
 
-The links are added to the generated document (the routers stay as they are); each names its
-target by the operationId FastAPI generated for that method and path.
+* ``links`` between the operations of the main resources, so a client (and the stateful fuzzer)
+  can follow a programme to its applications, a voucher to its redemptions, a redemption to its
+  capture, void and refunds, a settlement to its approval and payment. Each names its target by
+  the operationId FastAPI generated for that method and path.
+* the problems that the shared layers answer for any route that has what they look at, so the
+  document says what a client really gets: ``400 invalid_cursor`` where there is a ``cursor``
+  (pagination); ``400`` malformed body, ``413`` too large, ``415`` compressed where there is a
+  body (request limits); ``400``/``409``/``422`` where there is an ``Idempotency-Key``
+  (idempotency layer); ``503`` with ``Retry-After`` everywhere (database unavailable, deadline);
+  and every ``422`` as the problem+json our validation handler sends, not FastAPI's default body.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
+
+from voucher_service.kit.problems import PROBLEM_MEDIA_TYPE
 
 
 @dataclass(frozen=True)
@@ -139,13 +147,56 @@ def add_links(document: dict[str, Any], links: tuple[Link, ...] = LINKS) -> dict
     return document
 
 
-def install_openapi_links(app: FastAPI) -> None:
-    """Make ``app.openapi()`` return the document with :data:`LINKS` added."""
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+_VALIDATION_ERROR = {"$ref": "#/components/schemas/HTTPValidationError"}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM}}}
+
+
+def _takes(operation: dict[str, Any], where: str, name: str) -> bool:
+    parameters = operation.get("parameters", [])
+    return any(p.get("in") == where and p.get("name", "").lower() == name for p in parameters)
+
+
+def _shared_problems(operation: dict[str, Any]) -> dict[str, str]:
+    """Status -> what the shared layers may answer ``operation`` with."""
+    problems = {"503": "`service_unavailable`, `request_deadline_exceeded` (with `Retry-After`)"}
+    if _takes(operation, "query", "cursor"):
+        problems["400"] = "`invalid_cursor`"
+    if "requestBody" in operation:
+        problems["400"] = "`malformed_json` or another unreadable body"
+        problems["413"] = "`payload_too_large`"
+        problems["415"] = "`unsupported_media_type` (compressed bodies)"
+    if _takes(operation, "header", "idempotency-key"):
+        problems["400"] = "`idempotency_key_invalid`, `malformed_json`, an unreadable body"
+        problems["409"] = "`idempotency_request_in_progress` (with `Retry-After`)"
+        problems["422"] = "`idempotency_key_reused`, `validation_error`"
+    return problems
+
+
+def document_shared_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """Add the shared layers' problems an operation does not document yet, and state every 422
+    as the problem it is."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in _shared_problems(operation).items():
+                responses.setdefault(status, _problem(f"Problem: {description}"))
+            validation = responses.get("422", {}).get("content", {}).get("application/json")
+            if validation and validation.get("schema") == _VALIDATION_ERROR:
+                responses["422"] = _problem("Problem: `validation_error`")
+    return document
+
+
+def install_openapi_additions(app: FastAPI) -> None:
+    """Make ``app.openapi()`` return the document with links and the shared problems added."""
     generate: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = add_links(generate())
+            app.openapi_schema = document_shared_problems(add_links(generate()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
