@@ -35,6 +35,7 @@ from voucher_service.kit.middleware import (
     RequestContextMiddleware,
     RequestDeadlineMiddleware,
 )
+from voucher_service.kit.openapi_additions import install_openapi_additions
 from voucher_service.kit.problems import install_problem_handlers
 from voucher_service.ledger_admin.router import router as ledger_admin_router
 from voucher_service.metrics.router import router as metrics_router
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     app.router.routes.extend(_api_routes())
     install_webhook_docs(app)
     mount_portal(app, server_secret)
+    install_openapi_additions(app)
     return app
 
 

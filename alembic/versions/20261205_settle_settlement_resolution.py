@@ -14,7 +14,7 @@ import ledger.sqltypes
 from alembic import op
 
 revision: str = "20261205_settle_resolution"
-down_revision: str | None = "20261204_settlements"
+down_revision: str | None = "20261205_scale_unlogged_staging"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

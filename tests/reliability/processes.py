@@ -13,7 +13,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
+from sqlalchemy.engine import make_url
 
 
 def free_port() -> int:
@@ -127,3 +129,22 @@ def run_cli(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess
         timeout=300,
         check=False,
     )
+
+
+async def terminate_backends(database_url: str, query_like: str | None = None) -> int:
+    """pg_terminate_backend on every other connection to the database (running a query LIKE
+    ``query_like``, if given); the number cut."""
+    url = make_url(database_url)
+    connection = await asyncpg.connect(
+        host=url.host, port=url.port, user=url.username, database=url.database
+    )
+    try:
+        rows = await connection.fetch(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND ($1::text IS NULL OR query LIKE $1)",
+            query_like,
+        )
+    finally:
+        await connection.close()
+    return len(rows)

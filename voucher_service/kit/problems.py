@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voucher_service.kit.context import request_id_of
 from voucher_service.kit.i18n import Language, preferred_language
+from voucher_service.kit.unavailable import CANDIDATE_TYPES, RETRY_AFTER_SECONDS, is_unavailable
 
 logger = logging.getLogger("voucher_service.errors")
 
@@ -230,7 +231,32 @@ def _validation_handler(request: Request, exc: Exception) -> Response:
     )
 
 
+def _unavailable(request: Request, exc: Exception) -> Response:
+    logger.warning("database unavailable", exc_info=exc)
+    return _respond(
+        request,
+        status=503,
+        code="service_unavailable",
+        titles=("Service temporarily unavailable", "服务暂时不可用"),
+        details=(
+            "The database could not complete this request; nothing was changed. Retry later "
+            "(with the same Idempotency-Key).",
+            "数据库暂时无法完成该请求，未做任何更改。请稍后重试（使用相同的幂等键）。",
+        ),
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def _database_error_handler(request: Request, exc: Exception) -> Response:
+    """503 for a lost or refused database connection; anything else stays a 500."""
+    if is_unavailable(exc):
+        return _unavailable(request, exc)
+    raise exc  # on to the server error middleware: a logged 500
+
+
 def _unexpected_handler(request: Request, exc: Exception) -> Response:
+    if is_unavailable(exc):  # raised outside the routes (middleware), or inside a group
+        return _unavailable(request, exc)
     logger.exception("unhandled error", exc_info=exc)
     request_id = request_id_of(request)
     return _respond(
@@ -252,6 +278,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(Exception, _unexpected_handler)
+    for database_error in CANDIDATE_TYPES:
+        app.add_exception_handler(database_error, _database_error_handler)
     for exc_type, status in _FOREIGN.items():
         app.add_exception_handler(exc_type, _foreign_handler(status))
 
