@@ -36,7 +36,6 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.core.transport import Response
 from schemathesis.generation.case import Case
-from schemathesis.generation.modes import GenerationMode
 from schemathesis.generation.stateful import run_state_machine_as_test
 from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 from schemathesis.schemas import APIOperation, BaseSchema
@@ -176,8 +175,6 @@ class Bearer:
 
 def _stateful_schema(world: World) -> BaseSchema:
     schema = world.schema()
-    # Valid requests get past validation, so the links find objects to follow.
-    schema.config.generation.update(modes=[GenerationMode.POSITIVE])
     providers = [Bearer(world.callers[name]) for name in IDENTITIES]
     schema.auth.providers.append(
         EscalatingAuthProvider(providers, list(IDENTITIES), peers=PEERS)  # type: ignore[arg-type]
