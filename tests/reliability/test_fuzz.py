@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -59,6 +58,7 @@ from tests.reliability.fuzzing import (
     fuzz_settings,
     running_world,
 )
+from voucher_service.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -94,8 +94,11 @@ PEERS = ("enterprise_owner", "provider_client", "provider_operator", "other_ente
 
 
 @pytest.fixture
-def world(sqlite_template: Path, tmp_path: Path) -> Iterator[World]:
-    yield from running_world(fuzz_settings(sqlite_template, tmp_path))
+def world(backend: str, request: pytest.FixtureRequest) -> Iterator[World]:
+    if backend != "sqlite":  # before ``settings`` makes a PostgreSQL database
+        pytest.skip("fuzzed on SQLite: the budget is requests, not backends")
+    settings: Settings = request.getfixturevalue("settings")
+    yield from running_world(fuzz_settings(settings))
 
 
 def _secured(operation: APIOperation) -> bool:
