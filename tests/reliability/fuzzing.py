@@ -13,7 +13,6 @@ import copy
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,7 +21,6 @@ from fastapi import FastAPI
 from schemathesis.python import asgi
 from schemathesis.schemas import BaseSchema
 
-from tests import databases
 from tests.factories import (
     auth_headers,
     bearer,
@@ -135,22 +133,10 @@ async def _arrange(app: FastAPI) -> tuple[dict[str, dict[str, str]], dict[str, s
     return callers, known_ids
 
 
-def fuzz_settings(sqlite_template: Path, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=databases.copy_sqlite(sqlite_template, tmp_path),
-        data_dir=tmp_path / "data",
-        environment="development",
-        embedded_worker=False,
-        password_hash_time_cost=1,
-        password_hash_memory_kib=1024,
-        password_hash_parallelism=1,
-        # Generated logins would otherwise be limited within seconds and hide the code behind.
-        rate_limit_login_per_address=0,
-        rate_limit_login_per_account=0,
-        rate_limit_token_per_address=0,
-        rate_limit_token_per_client=0,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+def fuzz_settings(settings: Settings) -> Settings:
+    # Generated logins would otherwise be limited within seconds and hide the code behind.
+    limits = ("login_per_address", "login_per_account", "token_per_address", "token_per_client")
+    return settings.model_copy(update={f"rate_limit_{limit}": 0 for limit in limits})
 
 
 def running_world(settings: Settings) -> Iterator[World]:
