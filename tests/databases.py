@@ -100,19 +100,23 @@ class PostgresCopies:
 
     Creating a database from a template and dropping one (which forces a checkpoint) take longer
     than most tests; a test takes a copy that is already made and hands it back to be dropped
-    while the next tests run.
+    while the next tests run. Several drops at once wait for the same checkpoint.
     """
 
-    def __init__(self, template: str, tag: str, ahead: int = 2) -> None:
+    def __init__(self, template: str, tag: str, ahead: int = 2, droppers: int = 3) -> None:
         self._template = template
         self._tag = tag
         self._ready: queue.Queue[str | BaseException] = queue.Queue(maxsize=ahead)
         self._doomed: queue.Queue[str | None] = queue.Queue()
         self._closing = threading.Event()
         self._maker = threading.Thread(target=self._make, name="pg-copy-maker", daemon=True)
-        self._dropper = threading.Thread(target=self._drop, name="pg-copy-dropper", daemon=True)
+        self._droppers = [
+            threading.Thread(target=self._drop, name="pg-copy-dropper", daemon=True)
+            for _ in range(droppers)
+        ]
         self._maker.start()
-        self._dropper.start()
+        for dropper in self._droppers:
+            dropper.start()
 
     def take(self) -> str:
         """A fresh copy, yours until you ``give_back`` its name."""
@@ -131,8 +135,10 @@ class PostgresCopies:
             self._drain_ready()
             self._maker.join(timeout=0.1)
         self._drain_ready()
-        self._doomed.put(None)
-        self._dropper.join()
+        for _ in self._droppers:
+            self._doomed.put(None)  # one stop sign each
+        for dropper in self._droppers:
+            dropper.join()
 
     def _drain_ready(self) -> None:
         while True:

@@ -80,7 +80,7 @@ def test_a_startup_applies_and_two_reviewers_approve_it_into_a_voucher(
 def report_steps(page: Any, screenshots: Path, cast: dict[str, str]) -> None:
     sign_in(page, cast["admin"])
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="申报项目").click()
-    page.get_by_role("link", name=cast["program"]).click()
+    page.get_by_role("link", name=cast["program"], exact=True).click()  # not its set-up link
     assert page.locator("figure.chart svg").count() >= 2  # burn-down and funnel
     shoot(page, screenshots, "31-programme-report")
 
