@@ -19,6 +19,7 @@ from voucher_service.portal.pages import (
     apply,
     audit,
     authority,
+    authority_catalogue,
     authority_organisations,
     authority_programmes,
     authority_providers,
@@ -96,6 +97,7 @@ ROUTERS = [
             authority_providers,
             authority_programmes,
             exports,
+            authority_catalogue,
         )
     ),
 ]

@@ -68,7 +68,10 @@ def _choices() -> dict[str, Any]:
         "roundings": labels.choices("rounding"),
         "tiers": labels.choices("tier"),
         "stage_kinds": labels.choices("stage_kind"),
-        "policies": [("fifo_by_contract_date", "fifo_by_contract_date"), ("pro_rata", "pro_rata")],
+        "policies": [
+            ("fifo_by_contract_date", N_("In contract-date order until the budget is used up")),
+            ("pro_rata", N_("Pro rata: a batch shares what is left")),
+        ],
         "tier_rows": range(programme_form.TIER_ROWS),
         "stage_rows": range(programme_form.STAGE_ROWS),
     }

@@ -15,26 +15,22 @@ from sqlmodel import col, select
 from starlette.responses import Response
 
 from providers.registry import service as registry
-from providers.registry.errors import CatalogueItemConflict, FilingNumberRequired
-from providers.registry.models import CatalogueItem, ProviderProfile, ProviderState
+from providers.registry.errors import FilingNumberRequired
+from providers.registry.models import ProviderProfile, ProviderState
 from voucher_service.auth.dependencies import AuthorityUser, ProgramAdmin
 from voucher_service.dependencies import SessionDep
-from voucher_service.kit.i18n import Language
 from voucher_service.organisations.errors import CreditCodeTaken, InvalidCreditCode
 from voucher_service.portal import forms, labels
 from voucher_service.portal.confirm import confirmed_reason
 from voucher_service.portal.flash import Flash
 from voucher_service.portal.forms import Form
 from voucher_service.portal.i18n import N_, translate
-from voucher_service.portal.money import as_yuan_input, fen_field
 from voucher_service.portal.navigation import roles_of
 from voucher_service.portal.routing import portal_router
 from voucher_service.portal.templating import portal_language, redirect, render
 from voucher_service.programs.models import PriceCeiling, Program, ProgramProvider
 from voucher_service.provider_registry import service
 from voucher_service.provider_registry.schemas import (
-    CatalogueItemCreate,
-    CatalogueItemUpdate,
     ProviderRegistration,
     ProviderUpdate,
     PublicityStart,
@@ -183,7 +179,7 @@ async def provider_detail(request: Request, profile: Provider, session: SessionD
     return await provider_page(request, session, profile)
 
 
-async def _refused_or_done(
+async def refused_or_done(
     request: Request,
     session: AsyncSession,
     profile: ProviderProfile,
@@ -228,7 +224,7 @@ async def update_details(
         )
         return await _change(session, change, principal)
 
-    return await _refused_or_done(
+    return await refused_or_done(
         request,
         session,
         profile,
@@ -257,7 +253,7 @@ async def start_publicity(
         return await _change(session, change, principal)
 
     done = N_("The provider is listed publicly for objections.")
-    return await _refused_or_done(request, session, profile, form, "publicity", action, done)
+    return await refused_or_done(request, session, profile, form, "publicity", action, done)
 
 
 @router.post("/{provider_id}/approve")
@@ -272,7 +268,7 @@ async def approve(
 
     done = N_("The provider is approved: vouchers may be redeemed with it.")
     form = Form(prefix="approve")
-    return await _refused_or_done(request, session, profile, form, "approve", action, done)
+    return await refused_or_done(request, session, profile, form, "approve", action, done)
 
 
 async def _suspension(
@@ -301,7 +297,7 @@ async def _suspension(
         if suspend
         else N_("The provider is reinstated.")
     )
-    return await _refused_or_done(request, session, profile, form, "state", action, done)
+    return await refused_or_done(request, session, profile, form, "state", action, done)
 
 
 @router.post("/{provider_id}/suspend")
@@ -318,102 +314,3 @@ async def reinstate(
 ) -> Response:
     """Lift a suspension (``.../reinstate``)."""
     return await _suspension(request, session, profile, principal, suspend=False)
-
-
-def _item_data(form: Form, language: Language, *names: str) -> dict[str, Any]:
-    """The catalogue fields of ``form``, the list price typed in yuan and kept in fen."""
-    data = {name: form.values.get(name, "") for name in names}
-    data["list_price_amount"] = fen_field(
-        form.values,
-        form.errors,
-        "list_price",
-        language,
-    )
-    return data
-
-
-@router.post("/{provider_id}/catalogue")
-async def add_item(
-    request: Request, principal: ProgramAdmin, profile: Provider, session: SessionDep
-) -> Response:
-    """Add a catalogue item (``POST /v1/admin/providers/{id}/catalogue``)."""
-    form, language = await forms.read(request), portal_language(request)
-    form.prefix = "item"
-    data = _item_data(form, language, "resource", "unit", "description")
-    body = forms.validate(
-        form, CatalogueItemCreate, data, language, {("list_price_amount",): "list_price"}
-    )
-    if body is None or form.errors:
-        return await provider_page(request, session, profile, shown={"item": form}, status=422)
-    provider_id = profile.organisation_id
-    return await _refused_or_done(
-        request,
-        session,
-        profile,
-        form,
-        "item",
-        lambda: service.add_catalogue_item(session, provider_id, body, actor=principal),
-        N_("The item is added to the catalogue."),
-        {CatalogueItemConflict: "resource"},
-    )
-
-
-async def provider_item(
-    profile: Provider, session: SessionDep, item_id: Annotated[uuid.UUID, Path()]
-) -> CatalogueItem:
-    """One of the provider's catalogue items (a 404 if it is another's)."""
-    return await service.catalogue_item(session, profile.organisation_id, item_id)
-
-
-Item = Annotated[CatalogueItem, Depends(provider_item)]
-
-
-def _item_page(
-    request: Request, profile: ProviderProfile, item: CatalogueItem, form: Form, status: int = 200
-) -> Response:
-    context = {"provider_id": profile.organisation_id, "item": item, "form": form}
-    return render(request, "authority/catalogue_item.html", context, status=status)
-
-
-@router.get("/{provider_id}/catalogue/{item_id}")
-async def item_detail(request: Request, profile: Provider, item: Item) -> Response:
-    """Change a catalogue item: its description, list price, whether it is offered."""
-    values = {
-        "description": item.description,
-        "list_price": as_yuan_input(item.list_price_amount),
-        "active": "true" if item.active else "",
-    }
-    return _item_page(request, profile, item, Form(values))
-
-
-@router.post("/{provider_id}/catalogue/{item_id}")
-async def update_item(
-    request: Request, principal: ProgramAdmin, profile: Provider, item: Item, session: SessionDep
-) -> Response:
-    """``PATCH /v1/admin/providers/{id}/catalogue/{item_id}``."""
-    form, language = await forms.read(request), portal_language(request)
-    data = _item_data(form, language, "description")
-    data["active"] = form.values.get("active") == "true"
-    body = forms.validate(
-        form, CatalogueItemUpdate, data, language, {("list_price_amount",): "list_price"}
-    )
-    if body is None or form.errors:
-        return _item_page(request, profile, item, form, status=422)
-    changes = body.model_dump(exclude_unset=True)
-    await service.change_catalogue_item(session, item, changes, actor=principal)
-    return redirect(
-        request, f"{PROVIDERS}/{profile.organisation_id}", Flash(N_("The item is saved."))
-    )
-
-
-@router.post("/{provider_id}/catalogue/{item_id}/withdraw")
-async def withdraw_item(
-    request: Request, principal: ProgramAdmin, profile: Provider, item: Item, session: SessionDep
-) -> Response:
-    """Withdraw (``DELETE .../catalogue/{item_id}``): kept, inactive, for the record."""
-    await service.withdraw_catalogue_item(session, item, actor=principal)
-    return redirect(
-        request,
-        f"{PROVIDERS}/{profile.organisation_id}",
-        Flash(N_("The item is withdrawn from the catalogue.")),
-    )
