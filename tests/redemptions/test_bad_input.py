@@ -150,11 +150,7 @@ async def test_vouchers_that_cannot_be_redeemed(
 
 
 async def test_a_frozen_voucher_is_still_not_found_by_a_provider_not_bound_to_it(
-    app: FastAPI,
-    client: httpx.AsyncClient,
-    session: AsyncSession,
-    seller: Seller,
-    voucher: Voucher,
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, voucher: Voucher
 ) -> None:
     other = await create_seller(app, client, session)
     await _state(session, voucher, "freeze")
