@@ -17,6 +17,7 @@ from tests.authz.settlement_cases import (
     READERS,
     approved,
     confirmed,
+    disputed,
     draft,
     generation,
 )
@@ -68,6 +69,13 @@ AUTHORITY_ROUTES = [
         target=confirmed,
         target_kinds=PROVIDERS,
         form=constant({"bank_reference": "BANK-1"}),
+    ),
+    form(
+        ANY + "/resolve",
+        FINANCE,
+        target=disputed,
+        target_kinds=PROVIDERS,
+        form=constant({"resolution": "uphold", "comment": "金额已核实"}),
     ),
     page("/portal/authority/reconciliations", READERS),
     page(ANY_REPORT, READERS, target=a_report, target_kinds=PROVIDERS),

@@ -193,6 +193,44 @@ async def test_the_provider_disputes_with_a_reason_only(
     assert reason in (await browser.get(url)).text
 
 
+@pytest.mark.parametrize(
+    ("resolution", "status", "action", "shown"),
+    [
+        ("uphold", "approved", "settlement.upheld", "登记付款"),
+        ("cancel", "cancelled", "settlement.cancelled", "已取消"),
+    ],
+)
+async def test_finance_resolves_a_dispute(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    resolution: str,
+    status: str,
+    action: str,
+    shown: str,
+) -> None:
+    provider, operator, settlement = await issued(app, client, session)
+    url = f"/portal/provider/settlements/{settlement.id}"
+    assert (await operator.post(f"{url}/dispute", {"reason": "金额不符"})).status_code == 303
+    officer = await sign_in(app, client, session, await create_user(session, role=Role.finance))
+    url = f"/portal/authority/settlements/{settlement.id}"
+    assert "处理异议" in (await officer.get(url)).text
+    blank = await officer.post(f"{url}/resolve", {"resolution": resolution, "comment": ""})
+    assert blank.status_code == 422 and 'id="f-comment-error"' in blank.text
+    assert (await the_settlement(session, provider)).status == "disputed"  # nothing changed
+    comment = "已与服务商核对第 3 笔订单"
+    decided = await officer.post(f"{url}/resolve", {"resolution": resolution, "comment": comment})
+    assert decided.status_code == 303
+    settlement = await the_settlement(session, provider)
+    assert (settlement.status, settlement.resolution_comment) == (status, comment)
+    assert action in await actions(session, settlement)
+    page = await officer.get(url)
+    assert comment in page.text and "处理异议" not in page.text
+    assert shown in page.text  # upheld: the payment form; cancelled: its state
+    again = await officer.post(f"{url}/resolve", {"resolution": resolution, "comment": comment})
+    assert again.status_code == 422  # resolved once: the service's state conflict
+
+
 async def test_after_the_window_the_provider_can_no_longer_respond(
     app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
@@ -227,6 +265,7 @@ async def test_a_draft_is_not_shown_to_its_provider(
         (Role.finance, "/portal/authority/settlements"),
         (Role.finance, "/portal/authority/settlements/{id}/approve"),
         (Role.finance, "/portal/authority/settlements/{id}/pay"),
+        (Role.finance, "/portal/authority/settlements/{id}/resolve"),
         (Role.operator, "/portal/provider/settlements/{id}/confirm"),
         (Role.operator, "/portal/provider/settlements/{id}/dispute"),
     ],

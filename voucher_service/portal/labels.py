@@ -195,6 +195,7 @@ _LABELS.update(
             "approved": N_("Approved"),
             "paid": N_("Paid"),
             "disputed": N_("Disputed"),
+            "cancelled": N_("Cancelled"),
         },
         "settlement_item": {
             "redemption": N_("Redemption"),

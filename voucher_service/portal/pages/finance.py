@@ -1,6 +1,7 @@
 """The authority's settlements: the list (by state, payee, period), one settlement with its items,
 drafts generated for a period, approval (four eyes above the configured amount, enforced by the
-service) and the payment with its bank reference. The rules of ``/v1/admin/settlements``."""
+service), the payment with its bank reference and the resolution of a dispute. The rules of
+``/v1/admin/settlements``."""
 
 from __future__ import annotations
 
@@ -31,7 +32,11 @@ from voucher_service.programs.models import Program, ProgramStatus
 from voucher_service.settlements import router as settlements_api
 from voucher_service.settlements.models import Settlement, SettlementStatus
 from voucher_service.settlements.router import AnySettlement, Finance, Generator, Reader
-from voucher_service.settlements.schemas import SettlementGenerate, SettlementPay
+from voucher_service.settlements.schemas import (
+    SettlementGenerate,
+    SettlementPay,
+    SettlementResolve,
+)
 from voucher_service.users.models import User
 
 router = portal_router("/authority/settlements")
@@ -258,4 +263,32 @@ async def pay(
         forms.place(form, refused.reason, language)
         return await _detail_page(request, session, settlement, form, settings)
     message = Flash(N_("The payment is recorded."))
+    return redirect(request, f"{SETTLEMENTS}/{settlement.id}", message)
+
+
+@router.post("/{settlement_id}/resolve")
+async def resolve(
+    request: Request,
+    principal: Finance,
+    settlement: AnySettlement,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """Resolve a dispute (``POST /v1/admin/settlements/{id}/resolve``): uphold or cancel it."""
+    form, language = await forms.read(request), portal_language(request)
+    body = forms.validate(form, SettlementResolve, form.values, language)
+    if body is None:
+        return await _detail_page(request, session, settlement, form, settings)
+    try:
+        await forms.attempt(
+            session, partial(settlements_api.resolve, principal, session, settlement, body)
+        )
+    except forms.Refused as refused:
+        forms.place(form, refused.reason, language)
+        return await _detail_page(request, session, settlement, form, settings)
+    message = Flash(
+        N_("The settlement stands and may be paid.")
+        if settlement.status == SettlementStatus.approved
+        else N_("The settlement is cancelled; its items go into the next one generated.")
+    )
     return redirect(request, f"{SETTLEMENTS}/{settlement.id}", message)
