@@ -169,7 +169,7 @@ async def test_use_keeps_a_session_alive(
 ) -> None:
     browser = await sign_in(app, client, session, await create_user(session))
     idle = app.state.settings.portal_session_idle_seconds
-    await _expire(database, browser.token, last_seen_at=utcnow() - timedelta(seconds=idle - 5))
+    await _expire(database, browser.token, last_seen_at=utcnow() - timedelta(seconds=idle - 60))
     assert (await browser.get("/portal/account")).status_code == 200
     await _expire(database, browser.token, created_at=utcnow() - timedelta(seconds=idle * 2))
     assert (await browser.get("/portal/account")).status_code == 200
