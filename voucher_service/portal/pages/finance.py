@@ -6,11 +6,13 @@ service), the payment with its bank reference and the resolution of a dispute. T
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date
 from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Query, Request
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from starlette.responses import Response
@@ -242,6 +244,29 @@ async def approve(
     return redirect(request, f"{SETTLEMENTS}/{settlement.id}", message)
 
 
+async def _decide(
+    request: Request,
+    session: AsyncSession,
+    settlement: Settlement,
+    settings: Any,
+    schema: type[BaseModel],
+    decide: Callable[[Any], Awaitable[Any]],
+    message: Callable[[], Flash],
+) -> Response:
+    """A decision taken with a form: validated by ``schema``, taken by the API route function
+    ``decide(body)``; a refusal is shown on the page, nothing changed."""
+    form, language = await forms.read(request), portal_language(request)
+    body = forms.validate(form, schema, form.values, language)
+    if body is None:
+        return await _detail_page(request, session, settlement, form, settings)
+    try:
+        await forms.attempt(session, partial(decide, body))
+    except forms.Refused as refused:
+        forms.place(form, refused.reason, language)
+        return await _detail_page(request, session, settlement, form, settings)
+    return redirect(request, f"{SETTLEMENTS}/{settlement.id}", message())
+
+
 @router.post("/{settlement_id}/pay")
 async def pay(
     request: Request,
@@ -251,19 +276,15 @@ async def pay(
     settings: SettingsDep,
 ) -> Response:
     """Record the bank transfer (``POST /v1/admin/settlements/{id}/pay``): posts the payout."""
-    form, language = await forms.read(request), portal_language(request)
-    body = forms.validate(form, SettlementPay, form.values, language)
-    if body is None:
-        return await _detail_page(request, session, settlement, form, settings)
-    try:
-        await forms.attempt(
-            session, partial(settlements_api.pay, principal, session, settlement, body)
-        )
-    except forms.Refused as refused:
-        forms.place(form, refused.reason, language)
-        return await _detail_page(request, session, settlement, form, settings)
-    message = Flash(N_("The payment is recorded."))
-    return redirect(request, f"{SETTLEMENTS}/{settlement.id}", message)
+    return await _decide(
+        request,
+        session,
+        settlement,
+        settings,
+        SettlementPay,
+        partial(settlements_api.pay, principal, session, settlement),
+        lambda: Flash(N_("The payment is recorded.")),
+    )
 
 
 @router.post("/{settlement_id}/resolve")
@@ -275,20 +296,16 @@ async def resolve(
     settings: SettingsDep,
 ) -> Response:
     """Resolve a dispute (``POST /v1/admin/settlements/{id}/resolve``): uphold or cancel it."""
-    form, language = await forms.read(request), portal_language(request)
-    body = forms.validate(form, SettlementResolve, form.values, language)
-    if body is None:
-        return await _detail_page(request, session, settlement, form, settings)
-    try:
-        await forms.attempt(
-            session, partial(settlements_api.resolve, principal, session, settlement, body)
-        )
-    except forms.Refused as refused:
-        forms.place(form, refused.reason, language)
-        return await _detail_page(request, session, settlement, form, settings)
-    message = Flash(
-        N_("The settlement stands and may be paid.")
-        if settlement.status == SettlementStatus.approved
-        else N_("The settlement is cancelled; its items go into the next one generated.")
+    return await _decide(
+        request,
+        session,
+        settlement,
+        settings,
+        SettlementResolve,
+        partial(settlements_api.resolve, principal, session, settlement),
+        lambda: Flash(
+            N_("The settlement stands and may be paid.")
+            if settlement.status == SettlementStatus.approved
+            else N_("The settlement is cancelled; its items go into the next one generated.")
+        ),
     )
-    return redirect(request, f"{SETTLEMENTS}/{settlement.id}", message)
