@@ -216,3 +216,13 @@ _LABELS.update(
     }
 )
 _TONES.update({"paid": "ok", "matched": "ok", "disputed": "bad", "discrepancies": "warn"})
+
+
+# The kinds of ledger account (the first part of an account's code), on the ledger health page.
+_LABELS["account_kind"] = {
+    "treasury": N_("Treasury"),
+    "program": N_("Programme budgets"),
+    "voucher": N_("Voucher balances"),
+    "provider": N_("Payable to providers"),
+    "enterprise": N_("Payable to enterprises"),
+}
