@@ -4,7 +4,10 @@ bad input and forged forms store nothing; another enterprise's claim is not foun
 
 from __future__ import annotations
 
+import html
+import re
 import uuid
+from datetime import date
 from typing import Any
 
 import httpx
@@ -14,7 +17,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from tests.applications.helpers import JPEG, PDF, PNG
+from tests.applications.helpers import JPEG, PDF, PNG, authority_people
 from tests.factories import create_organisation, create_user
 from tests.portal.helpers import Browser, post_file, sign_in
 from tests.programs.factories import create_provider, create_voucher
@@ -113,6 +116,8 @@ async def test_a_claim_is_filed_with_its_proofs_and_shown(
     assert listing.status_code == 200
     assert f"/portal/enterprise/claims/{claim.id}" in listing.text
     assert "100,000.00" in listing.text and "30,000.00" in listing.text
+    dashboard = await browser.get("/portal/enterprise")
+    assert 'href="/portal/enterprise/claims"' in dashboard.text
 
 
 @pytest.mark.parametrize(
@@ -181,3 +186,55 @@ async def test_another_enterprises_claim_is_not_found(
         assert response.status_code == 404, url
     listing = await stranger.get("/portal/enterprise/claims")
     assert str(claim.id) not in listing.text
+
+
+async def test_the_review_shows_on_the_claims_page(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    _, voucher, browser = await holder(app, client, session)
+    filed = await post_file(browser, NEW, claim_form(voucher), PROOFS)
+    waiting = await browser.get(filed.headers["location"])
+    assert "等待主管部门审核" in waiting.text
+    (reviewer,) = await authority_people(app, session, 1)
+    claim_id = filed.headers["location"].rsplit("/", 1)[-1]
+    decided = await client.post(
+        f"/v1/admin/claims/{claim_id}/decisions",
+        json={"decision": "approve", "amount": 25_000_00, "reason": "部分发票不符合"},
+        headers=reviewer,
+    )
+    assert decided.status_code == 200, decided.text
+    page = await browser.get(filed.headers["location"])
+    assert "部分发票不符合" in page.text and "25,000.00" in page.text
+    assert "等待主管部门审核" not in page.text
+    listing = await browser.get("/portal/enterprise/claims")
+    assert "25,000.00" in listing.text
+
+
+async def test_the_list_is_paged(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    enterprise, voucher, browser = await holder(app, client, session)
+    author = await create_user(session, organisation=enterprise, role=Role.member)
+    for number in range(51):
+        session.add(
+            Claim(
+                program_id=voucher.program_id,
+                voucher_id=voucher.id,
+                enterprise_id=enterprise.id,
+                created_by=author.id,
+                invoice_number=f"PAGE-{number:03d}",
+                paid_amount=1_000_00,
+                period_from_on=date(2026, 1, 1),
+                period_until_on=date(2026, 2, 1),
+                eligible_amount=300_00,
+                eligibility={},
+            )
+        )
+    await session.commit()
+    first = await browser.get("/portal/enterprise/claims")
+    shown = set(re.findall(r"PAGE-\d{3}", first.text))
+    assert len(shown) == 50
+    (next_page,) = re.findall(r'href="([^"]+)" rel="next"', first.text)
+    second = await browser.get(html.unescape(next_page))
+    rest = set(re.findall(r"PAGE-\d{3}", second.text))
+    assert len(rest) == 1 and not rest & shown
