@@ -238,3 +238,17 @@ async def test_the_list_is_paged(
     second = await browser.get(html.unescape(next_page))
     rest = set(re.findall(r"PAGE-\d{3}", second.text))
     assert len(rest) == 1 and not rest & shown
+
+
+async def test_proofs_larger_than_an_ordinary_form_are_taken(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Three proofs together above the 1 MiB body limit of other forms, each within the
+    attachment limit: the claim form takes what ``POST /v1/claims`` takes."""
+    enterprise, voucher, browser = await holder(app, client, session)
+    large = PDF.replace(b"%%EOF", b"%" + b"0" * 400_000 + b"\n%%EOF")
+    proofs = {kind: (f"{kind}.pdf", large, "application/pdf") for kind in PROOFS}
+    assert sum(len(content) for _, content, _ in proofs.values()) > 1_048_576
+    filed = await post_file(browser, NEW, claim_form(voucher), proofs)
+    assert filed.status_code == 303, filed.text
+    assert await stored(session, enterprise) == (1, 3)
