@@ -124,6 +124,8 @@ async def test_a_claim_is_filed_with_its_proofs_and_shown(
     ("overrides", "proofs", "field"),
     [
         ({"paid_amount": "lots"}, PROOFS, "paid_amount"),
+        ({"voucher_id": str(uuid.uuid4())}, PROOFS, "voucher_id"),
+        ({"voucher_id": "not-a-voucher"}, PROOFS, "voucher_id"),
         ({"invoice_number": ""}, PROOFS, "invoice_number"),
         ({"period_until_on": "2025-12-01"}, PROOFS, "period_until_on"),
         ({}, {k: v for k, v in PROOFS.items() if k != "delivery"}, "delivery"),
