@@ -16,6 +16,7 @@ from tests.authz.case import RouteCase, constant
 from tests.authz.portal2_cases import PORTAL2_ROUTES
 from tests.authz.portal3_cases import PORTAL3_ROUTES
 from tests.authz.portal4_cases import PORTAL4_ROUTES
+from tests.authz.portal5_cases import PORTAL5_ROUTES
 from tests.authz.portal_cases import PORTAL_ROUTES
 from tests.authz.programme_cases import PROGRAMME_ROUTES
 from tests.authz.reconciliation_cases import RECONCILIATION_ROUTES
@@ -218,3 +219,4 @@ ROUTES += REPORT_ROUTES
 ROUTES.extend(PORTAL2_ROUTES)  # the portal's programme, application and voucher pages
 ROUTES.extend(PORTAL3_ROUTES)  # the portal's settlement, reconciliation and ledger pages
 ROUTES.extend(PORTAL4_ROUTES)  # the authority's programme set-up, registry, vouchers, exports
+ROUTES.extend(PORTAL5_ROUTES)  # the startup's reimbursement claims

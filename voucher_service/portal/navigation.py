@@ -171,3 +171,6 @@ def current(items: list[NavItem], path: str) -> str | None:
     """The link of ``items`` that ``path`` is under (the most specific one)."""
     under = [i.href for i in items if path == i.href or path.startswith(i.href.rstrip("/") + "/")]
     return max(under, key=len, default=None)
+
+
+ITEMS.append(NavItem("/portal/enterprise/claims", N_("My claims"), roles_of(EnterpriseUser)))

@@ -27,6 +27,7 @@ from voucher_service.portal.pages import (
     authority_users,
     authority_vouchers,
     enterprise,
+    enterprise_claims,
     exports,
     finance,
     ledger_health,
@@ -146,3 +147,6 @@ ROUTERS += [
     authority_reconciliations.router,
     ledger_health.router,
 ]
+
+#: The startup's reimbursement claims.
+ROUTERS += [enterprise_claims.router]
