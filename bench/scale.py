@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,24 +38,15 @@ from bench.scale_data import Loaded, load, loaded_from, statement_lines
 from ledger.sqltypes import utcnow
 from voucher_service import migrations
 from voucher_service.db import Database, create_engine
-from voucher_service.exports import Column, money
 from voucher_service.exports.columns import SHANGHAI
 from voucher_service.exports.writers import xlsx_stream
 from voucher_service.programs.models import Program
 from voucher_service.reconciliation import service as reconciliation
-from voucher_service.redemptions.models import Redemption
+from voucher_service.reports import redemption_list
+from voucher_service.reports.queries import Period
 from voucher_service.settings import Settings
 from voucher_service.settlements import service as settlements
 
-EXPORT_COLUMNS = [
-    Column("order_id", "订单号", "Order"),
-    Column("provider_id", "服务商", "Provider"),
-    money("covered_amount", "补贴金额（元）", "Covered (CNY)"),
-    Column("captured_at", "时间", "Captured at"),
-]
-
-
-EXPORT_PAGE = 5000
 DATABASE = [""]  # the database measured, for ``timed``
 
 
@@ -105,28 +95,6 @@ async def timed(name: str, step: Callable[[], Awaitable[Any]]) -> Any:
     return result
 
 
-async def redemption_rows(database: Database) -> AsyncIterator[Any]:
-    """Every redemption, streamed from one server-side cursor in pages of ``EXPORT_PAGE`` rows.
-
-    Ids and times come as text formatted by PostgreSQL (``uuid::text`` and Beijing time with
-    ``to_char``, as ``exports.local_time`` shows them): decoding a text column costs the process
-    far less than building a UUID and an aware datetime per row and formatting them again.
-    """
-    table = Redemption.__table__  # type: ignore[attr-defined]
-    beijing = sa.func.timezone(SHANGHAI.key, table.c.captured_at)
-    query = sa.select(
-        table.c.order_id,
-        sa.cast(table.c.provider_id, sa.Text).label("provider_id"),
-        table.c.covered_amount,
-        sa.func.to_char(beijing, "YYYY-MM-DD HH24:MI:SS").label("captured_at"),
-    ).order_by(table.c.id)
-    async with database.unit_of_work(readonly=True) as session:
-        result = await session.stream(query.execution_options(yield_per=EXPORT_PAGE))
-        async for page in result.partitions():
-            for row in page:
-                yield row
-
-
 @contextlib.asynccontextmanager
 async def writing(database: Database, commit: bool) -> AsyncIterator[AsyncSession]:
     """A unit of work, committed as the service does, or rolled back (to measure again)."""
@@ -167,12 +135,13 @@ async def measure(database: Database, loaded: Loaded, statement_total: int, comm
 
     async def export() -> str:
         size = 0
-        async for chunk in xlsx_stream(EXPORT_COLUMNS, redemption_rows(database), "zh", "bench"):
+        rows = redemption_list.rows(database, loaded.program_id, Period(None, None))
+        async for chunk in xlsx_stream(redemption_list.COLUMNS, rows, "zh", "bench"):
             size += len(chunk)
         return f"{size / 1e6:.1f} MB of XLSX"
 
     if not os.environ.get("SKIP_XLSX"):
-        await timed("XLSX export of every redemption", export)
+        await timed("XLSX export of every redemption (the service's redemption list)", export)
     await reads(database, loaded, big)
 
 

@@ -26,6 +26,7 @@ AUTHORITY = (OrganisationKind.authority,)
 REPORT_ROUTES: list[RouteCase] = [
     RouteCase("GET", BASE + "/summary", READERS, target=a_program, target_kinds=AUTHORITY),
     RouteCase("GET", BASE + "/redemptions", READERS, target=a_program, target_kinds=AUTHORITY),
+    RouteCase("GET", BASE + "/redemption-list", READERS, target=a_program, target_kinds=AUTHORITY),
     RouteCase("GET", BASE + "/top-enterprises", READERS, target=a_program, target_kinds=AUTHORITY),
     RouteCase("GET", BASE + "/burn-down", READERS, target=a_program, target_kinds=AUTHORITY),
     RouteCase("GET", "/v1/open-data/awards", rules.anyone),

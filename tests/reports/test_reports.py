@@ -75,3 +75,44 @@ async def test_open_data_awards_carry_no_personal_data(
         "/v1/open-data/awards", params={"program_id": str(voucher.program_id), "format": "csv"}
     )
     assert "统一社会信用代码" in csv_export.content.decode("utf-8-sig")
+
+
+async def test_every_redemption_is_listed_once_in_csv_and_xlsx(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    seller = await create_seller(app, client, session)
+    voucher = await voucher_for(session, seller, amount=10_000_00)
+    captured = await redeem(client, seller, voucher, order_id="ORD-CAPTURED")
+    held = await redeem(client, seller, voucher, order_id="ORD-HELD", capture=False)
+    assert (captured.status_code, held.status_code) == (201, 201)
+    headers = await auth_headers(app, session, await create_user(session, role=Role.finance))
+    url = f"/v1/admin/reports/programs/{voucher.program_id}/redemption-list"
+
+    csv = await client.get(url, params={"lang": "en"}, headers=headers)
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Redemption id,Order id,Provider,Voucher code,Status,Bill (CNY)")
+    rows = {line.split(",")[1]: line.split(",") for line in lines[1:]}
+    assert set(rows) == {"ORD-CAPTURED", "ORD-HELD"}
+    assert rows["ORD-CAPTURED"][0] == captured.json()["id"]
+    assert rows["ORD-CAPTURED"][3:9] == [
+        voucher.code,
+        "captured",
+        "2000.00",
+        "1000.00",
+        "1000.00",
+        "0.00",
+    ]
+    assert rows["ORD-HELD"][4:8] == ["authorized", "2000.00", "1000.00", "0.00"]
+
+    xlsx = await client.get(url, params={"format": "xlsx"}, headers=headers)
+    sheet = load_workbook(io.BytesIO(xlsx.content), read_only=True).active
+    assert sheet is not None
+    table = list(sheet.iter_rows(values_only=True))
+    assert table[0][:2] == ("核销编号", "订单号") and len(table) == 3
+
+    later = utcnow().astimezone(SHANGHAI).date().replace(year=utcnow().year + 1)
+    none = await client.get(url, params={"since_on": str(later)}, headers=headers)
+    assert len(none.content.decode("utf-8-sig").splitlines()) == 1  # the header only
+    refused = await client.get(url, params={"format": "json"}, headers=headers)
+    assert refused.status_code == 422

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from voucher_service.auth.dependencies import requires_roles
 from voucher_service.auth.principal import Principal
@@ -26,7 +26,7 @@ from voucher_service.kit.i18n import Language, parse_accept_language
 from voucher_service.kit.problems import problem_responses
 from voucher_service.programs import service as programs
 from voucher_service.programs.models import Program
-from voucher_service.reports import queries
+from voucher_service.reports import queries, redemption_list
 from voucher_service.reports.schemas import ProgramReport, summarise
 from voucher_service.users.models import Role
 from voucher_service.vouchers.models import Voucher
@@ -57,6 +57,20 @@ class ReportOptions:
 
     def export(self) -> ExportOptions:
         return ExportOptions(ExportFormat(self.format), self.language)
+
+
+class ListOptions(ReportOptions):
+    """The same for a list that is only ever a file: ``?format=csv|xlsx``."""
+
+    def __init__(
+        self,
+        request: Request,
+        format: Literal["csv", "xlsx"] = "csv",
+        lang: Language | None = None,
+        since_on: Annotated[date | None, Query(description="inclusive, Beijing date")] = None,
+        until_on: Annotated[date | None, Query(description="inclusive, Beijing date")] = None,
+    ) -> None:
+        super().__init__(request, format, lang, since_on, until_on)
 
 
 Options = Annotated[ReportOptions, Depends()]
@@ -113,6 +127,25 @@ REDEMPTION_COLUMNS = [
     money("captured_amount", "核销金额（元）", "Captured (CNY)"),
     money("refunded_amount", "退款金额（元）", "Refunded (CNY)"),
 ]
+
+
+@router.get(
+    "/programs/{program_id}/redemption-list",
+    summary="Every redemption of the programme, one row each (CSV or XLSX, streamed)",
+    response_class=StreamingResponse,
+    responses=RESPONSES,
+)
+async def redemption_list_export(
+    _principal: Reader,
+    database: DatabaseDep,
+    program: ProgramDep,
+    options: Annotated[ListOptions, Depends()],
+) -> StreamingResponse:
+    """Order, provider, voucher, amounts (yuan) and times (Beijing) of each redemption created
+    in ``since_on``–``until_on``; constant memory however many rows."""
+    rows = redemption_list.rows(database, program.id, options.period)
+    name = f"redemption-list-{program.id}"
+    return export_response(redemption_list.COLUMNS, rows, options=options.export(), filename=name)
 
 
 @router.get(
