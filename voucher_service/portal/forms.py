@@ -128,7 +128,11 @@ def problem_message(language: Language, exc: Exception) -> str:
     """What a refused action says to the visitor, in their language."""
     if isinstance(exc, ProblemError):
         if language == "zh":
-            return exc.detail_zh or exc.title_zh
+            if exc.detail_zh or not exc.detail:
+                return exc.detail_zh or exc.title_zh
+            # A detail written only in English (which rules clash, say) still says more than
+            # the title alone: shown after it rather than leave the visitor guessing.
+            return f"{exc.title_zh}：{exc.detail}"
         return exc.detail or exc.title
     title = getattr(exc, "title_zh" if language == "zh" else "title", None) or str(exc)
     detail = str(exc)

@@ -19,7 +19,6 @@ from starlette.responses import Response
 from providers.registry.models import ProviderProfile
 from voucher_service.auth.dependencies import AuthorityUser, ProgramAdmin
 from voucher_service.dependencies import SessionDep
-from voucher_service.kit.i18n import Language
 from voucher_service.organisations.models import Organisation
 from voucher_service.portal import forms, labels, programme_form
 from voucher_service.portal.flash import Flash
@@ -31,7 +30,7 @@ from voucher_service.portal.routing import portal_router
 from voucher_service.portal.templating import portal_language, redirect, render
 from voucher_service.programs import configuration
 from voucher_service.programs import service as programs
-from voucher_service.programs.errors import FundingConflict, InvalidProgramRules
+from voucher_service.programs.errors import FundingConflict
 from voucher_service.programs.models import PriceCeiling, Program, ProgramStatus
 from voucher_service.programs.router import Finance
 from voucher_service.programs.schemas import (
@@ -75,15 +74,6 @@ def _choices() -> dict[str, Any]:
         "tier_rows": range(programme_form.TIER_ROWS),
         "stage_rows": range(programme_form.STAGE_ROWS),
     }
-
-
-def refusal_text(exc: Exception, language: Language) -> str:
-    """The refusal in the visitor's language; which rules clash is only said in English, so a
-    Chinese page shows it after the title rather than leave the person guessing."""
-    text = forms.problem_message(language, exc)
-    if isinstance(exc, InvalidProgramRules) and language == "zh" and not exc.detail_zh:
-        return f"{text}：{exc.detail}" if exc.detail else text
-    return text
 
 
 def _new_page(request: Request, form: Form, status: int = 200) -> Response:
@@ -131,7 +121,7 @@ async def create_programme(
             session, lambda: configuration.create_program(session, values, actor=principal)
         )
     except forms.Refused as refused:
-        form.problem = refusal_text(refused.reason, portal_language(request))
+        form.problem = forms.problem_message(portal_language(request), refused.reason)
         return _new_page(request, form, status=422)
     return redirect(
         request,
@@ -215,7 +205,7 @@ async def _attempt(
     try:
         await forms.attempt(session, action)
     except forms.Refused as refused:
-        form.problem = refusal_text(refused.reason, portal_language(request))
+        form.problem = forms.problem_message(portal_language(request), refused.reason)
         await session.refresh(program)
         return await programme_page(request, session, program, shown={name: form}, status=422)
     return redirect(request, setup_url(program.id), done)
