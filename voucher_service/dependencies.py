@@ -38,9 +38,23 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-DatabaseDep = Annotated[Database, Depends(get_database)]
-KeyRingDep = Annotated[KeyRing, Depends(get_keyring)]
+# The dependencies are coroutines: FastAPI runs a plain function dependency in its thread pool,
+# a thread hand-off (and a fight for the GIL) per request for what is an attribute read.
+async def _settings(request: Request) -> Settings:
+    return get_settings(request)
+
+
+async def _database(request: Request) -> Database:
+    return get_database(request)
+
+
+async def _keyring(request: Request) -> KeyRing:
+    return get_keyring(request)
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+DatabaseDep = Annotated[Database, Depends(_database)]
+KeyRingDep = Annotated[KeyRing, Depends(_keyring)]
 # scope="function": the commit happens before the response is sent, so a failed commit is an
 # error response, never a success the client saw while the data was lost.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

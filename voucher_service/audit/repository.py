@@ -28,7 +28,7 @@ class AuditFilters:
     until: datetime | None = None
 
 
-def _filters(
+async def _filters(
     action: Annotated[str | None, Query(max_length=100)] = None,
     action_prefix: Annotated[str | None, Query(max_length=100, examples=["auth."])] = None,
     outcome: Annotated[str | None, Query(pattern="^(success|failure)$")] = None,

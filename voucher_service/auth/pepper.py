@@ -21,7 +21,7 @@ def load_pepper(settings: Settings, server_secret: bytes) -> bytes:
     return derive_key(server_secret, "client-secret-pepper")
 
 
-def get_pepper(request: Request) -> bytes:
+async def get_pepper(request: Request) -> bytes:
     """The pepper loaded at start-up (``app.state.client_secret_pepper``)."""
     return request.app.state.client_secret_pepper  # type: ignore[no-any-return]
 

@@ -33,7 +33,7 @@ class ExportOptions:
     language: Language
 
 
-def _options(
+async def _options(
     request: Request,
     format: Annotated[ExportFormat, Query(description="csv or xlsx")] = ExportFormat.csv,
     lang: Annotated[

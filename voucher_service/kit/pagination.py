@@ -58,7 +58,7 @@ def decode_cursor(cursor: str) -> uuid.UUID:
         raise InvalidCursor("The cursor is not one this service returned.") from exc
 
 
-def _page_params(
+async def _page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")] = 50,
     cursor: Annotated[
         str | None, Query(max_length=64, description="next_cursor of the previous page")

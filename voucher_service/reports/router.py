@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -39,41 +40,55 @@ Reader = Annotated[
 RESPONSES = {**problem_responses(401, 403, 404, 422), **EXPORT_CONTENT}
 
 
+@dataclass(frozen=True)
 class ReportOptions:
     """``?format=json|csv|xlsx&lang=zh|en&since_on=&until_on=``."""
 
-    def __init__(
-        self,
-        request: Request,
-        format: Literal["json", "csv", "xlsx"] = "json",
-        lang: Language | None = None,
-        since_on: Annotated[date | None, Query(description="inclusive, Beijing date")] = None,
-        until_on: Annotated[date | None, Query(description="inclusive, Beijing date")] = None,
-    ) -> None:
-        self.format = format
-        accept = request.headers.get("accept-language")
-        self.language: Language = lang or parse_accept_language(accept, "zh")
-        self.period = queries.Period.of(since_on, until_on)
+    format: str
+    language: Language
+    period: queries.Period
 
     def export(self) -> ExportOptions:
         return ExportOptions(ExportFormat(self.format), self.language)
 
 
-class ListOptions(ReportOptions):
+Since = Annotated[date | None, Query(description="inclusive, Beijing date")]
+Until = Annotated[date | None, Query(description="inclusive, Beijing date")]
+
+
+def _report_options(
+    request: Request,
+    format: str,
+    lang: Language | None,
+    since_on: date | None,
+    until_on: date | None,
+) -> ReportOptions:
+    language = lang or parse_accept_language(request.headers.get("accept-language"), "zh")
+    return ReportOptions(format, language, queries.Period.of(since_on, until_on))
+
+
+async def report_options(
+    request: Request,
+    format: Literal["json", "csv", "xlsx"] = "json",
+    lang: Language | None = None,
+    since_on: Since = None,
+    until_on: Until = None,
+) -> ReportOptions:
+    return _report_options(request, format, lang, since_on, until_on)
+
+
+async def list_options(
+    request: Request,
+    format: Literal["csv", "xlsx"] = "csv",
+    lang: Language | None = None,
+    since_on: Since = None,
+    until_on: Until = None,
+) -> ReportOptions:
     """The same for a list that is only ever a file: ``?format=csv|xlsx``."""
-
-    def __init__(
-        self,
-        request: Request,
-        format: Literal["csv", "xlsx"] = "csv",
-        lang: Language | None = None,
-        since_on: Annotated[date | None, Query(description="inclusive, Beijing date")] = None,
-        until_on: Annotated[date | None, Query(description="inclusive, Beijing date")] = None,
-    ) -> None:
-        super().__init__(request, format, lang, since_on, until_on)
+    return _report_options(request, format, lang, since_on, until_on)
 
 
-Options = Annotated[ReportOptions, Depends()]
+Options = Annotated[ReportOptions, Depends(report_options)]
 
 
 async def _program(session: SessionDep, program_id: uuid.UUID) -> Program:
@@ -139,7 +154,7 @@ async def redemption_list_export(
     _principal: Reader,
     database: DatabaseDep,
     program: ProgramDep,
-    options: Annotated[ListOptions, Depends()],
+    options: Annotated[ReportOptions, Depends(list_options)],
 ) -> StreamingResponse:
     """Order, provider, voucher, amounts (yuan) and times (Beijing) of each redemption created
     in ``since_on``–``until_on``; constant memory however many rows."""
