@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from voucher_service.programs import service as programs
 from voucher_service.redemptions.errors import (
     AmountTooLarge,
     InvalidAmount,
@@ -56,14 +51,13 @@ def check_usage_amounts(usage: Usage) -> None:
         check_amount(usage.unit_price, "usage.unit_price")
 
 
-async def check_ceiling(session: AsyncSession, program_id: uuid.UUID, usage: Usage) -> None:
+def check_ceiling(max_unit_price: int | None, usage: Usage) -> None:
     """The unit price may not exceed the programme's ceiling for this resource and unit."""
-    ceiling = await programs.price_ceiling(session, program_id, usage.resource, usage.unit)
-    if ceiling is not None and usage.unit_price > ceiling.max_unit_price_amount:
+    if max_unit_price is not None and usage.unit_price > max_unit_price:
         raise UnitPriceOverCeiling(
             f"{usage.unit_price} fen per {usage.unit} of {usage.resource} is over the programme's "
-            f"ceiling of {ceiling.max_unit_price_amount} fen.",
+            f"ceiling of {max_unit_price} fen.",
             detail_zh=f"{usage.resource} 单价 {usage.unit_price} 分/{usage.unit} 超过项目最高限价 "
-            f"{ceiling.max_unit_price_amount} 分。",
-            max_unit_price=ceiling.max_unit_price_amount,
+            f"{max_unit_price} 分。",
+            max_unit_price=max_unit_price,
         )

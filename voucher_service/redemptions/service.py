@@ -61,20 +61,23 @@ class Answer:
 
 
 async def redeemable_voucher(
-    session: AsyncSession, code: str, provider_id: uuid.UUID
-) -> tuple[Voucher, str | None]:
-    """The voucher with ``code`` bound to the provider, and why it can't be redeemed (or None).
+    session: AsyncSession,
+    code: str,
+    provider_id: uuid.UUID,
+    priced: tuple[str, str] | None = None,
+) -> vouchers.Redeemable:
+    """The voucher with ``code`` bound to the provider, why it can't be redeemed (or None) and,
+    when ``priced`` (resource, unit), the programme's price ceiling.
 
     A wrong check character is a 422 before any lookup; an unknown voucher and one the provider
     is not bound to are the same 404.
     """
-    voucher = await vouchers.lookup_by_code(session, code)
-    if voucher is None:
+    found = await vouchers.find_redeemable(
+        session, vouchers.normalise_code(code), provider_id, priced
+    )
+    if found is None or found.refusal == "provider_not_bound":
         raise voucher_not_found()
-    why = await vouchers.redeemability(session, voucher, provider_id)
-    if why == "provider_not_bound":
-        raise voucher_not_found()
-    return voucher, why
+    return found
 
 
 #: Refusals about the voucher's state or dates: a bound provider looking it up still sees it.
@@ -99,7 +102,8 @@ async def visible_voucher(
     not bound, another kind, not redeemed at the point of sale) or while the provider itself
     may not redeem.
     """
-    voucher, why = await redeemable_voucher(session, code, provider_id)
+    found = await redeemable_voucher(session, code, provider_id)
+    voucher, why = found.voucher, found.refusal
     if why is None:
         return voucher, voucher.state
     if why not in STATE_REFUSALS:
@@ -136,10 +140,14 @@ async def redeem(
     check_currency(request.currency)
     check_amount(request.bill_amount, "bill_amount")
     check_usage_amounts(request.usage)
-    voucher, why = await redeemable_voucher(session, request.voucher_code, provider_id)
-    if why is not None:
-        _refuse(why)
-    await check_ceiling(session, voucher.program_id, request.usage)
+    usage = request.usage
+    found = await redeemable_voucher(
+        session, request.voucher_code, provider_id, (usage.resource, usage.unit)
+    )
+    if found.refusal is not None:
+        _refuse(found.refusal)
+    check_ceiling(found.max_unit_price, usage)
+    voucher = found.voucher
     share = request.bill_amount * voucher.rate_bp // 10_000
     if share <= 0:
         raise NothingToCover(

@@ -40,7 +40,12 @@ from voucher_service.vouchers.models import (
     VoucherProvider,
     VoucherState,
 )
-from voucher_service.vouchers.redeemable import may_redeem, redeemability
+from voucher_service.vouchers.redeemable import (
+    Redeemable,
+    find_redeemable,
+    may_redeem,
+    redeemability,
+)
 
 Actor = AuditActor | Auditable | None
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -367,8 +372,10 @@ async def bound_provider_ids(
 __all__ = [
     "Balance",
     "BindingSource",
+    "Redeemable",
     "awarded_this_year",
     "balance_of",
+    "find_redeemable",
     "issue_voucher",
     "lookup_by_code",
     "mark_exhausted_if_empty",

@@ -7,6 +7,7 @@ The audit log's export stays on the audit page, and the open-data awards are pub
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -124,7 +125,7 @@ async def programme_file(
     if answer is None:
         raise NotFound()
     if options.format == "json":
-        options.format = "csv"
+        options = dataclasses.replace(options, format="csv")
     arguments: dict[str, Any] = {"options": options}
     if report == "top-enterprises":
         arguments["limit"] = 100
