@@ -208,18 +208,29 @@ async def claim(session: AsyncSession, attempt: Attempt, *, wait_seconds: float)
         pause = min(pause * 2, _MAX_POLL_SECONDS)
 
 
+#: Keeps the answer with the claimed record (built once: a request only binds values).
+_COMPLETE = (
+    sa.update(TABLE)
+    .where(TABLE.c.id == sa.bindparam("record_id"))
+    .values(
+        response_status=sa.bindparam("status", type_=TABLE.c.response_status.type),
+        response_headers=sa.bindparam("headers", type_=TABLE.c.response_headers.type),
+        response_body=sa.bindparam("body", type_=TABLE.c.response_body.type),
+        completed_at=sa.bindparam("completed_at", type_=TABLE.c.completed_at.type),
+    )
+)
+
+
 async def complete(session: AsyncSession, record_id: uuid.UUID, answer: StoredAnswer) -> None:
     """Keep the answer with the claimed record, in the unit of work of the change."""
-    await session.execute(
-        sa.update(TABLE)
-        .where(TABLE.c.id == record_id)
-        .values(
-            response_status=answer.status,
-            response_headers=[list(pair) for pair in answer.headers],
-            response_body=answer.body,
-            completed_at=utcnow(),
-        )
-    )
+    values = {
+        "record_id": record_id,
+        "status": answer.status,
+        "headers": [list(pair) for pair in answer.headers],
+        "body": answer.body,
+        "completed_at": utcnow(),
+    }
+    await session.execute(_COMPLETE, values)
 
 
 async def store(session: AsyncSession, attempt: Attempt, answer: StoredAnswer) -> None:
