@@ -77,6 +77,8 @@ class Stats:
     errors: collections.Counter[str] = field(default_factory=collections.Counter)
     server_cpu: float = 0.0  # seconds, during the measured window
     client_cpu: float = 0.0  # seconds of the load generator (this process), same window
+    machine_cpu: float = 0.0  # seconds of every process on this machine, same window
+    database_cpu: float = 0.0  # seconds of PostgreSQL's processes, same window
 
 
 def free_port() -> int:
@@ -189,6 +191,31 @@ def process_tree(root: int) -> list[int]:
         tree.append(pid)
         todo.extend(parents.get(pid, []))
     return tree
+
+
+def postgres_cpu() -> dict[int, float]:
+    """CPU seconds of each PostgreSQL process on this machine, by pid."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
+                found[int(entry.name)] = cpu_seconds([int(entry.name)])
+        except OSError:
+            continue
+    return found
+
+
+def postgres_cpu_since(before: dict[int, float]) -> float:
+    """What PostgreSQL's processes used since ``before`` (a process that exited meanwhile, such
+    as an overflow connection the pool closed, is missed: size the pool to the clients)."""
+    return sum(used - before.get(pid, 0.0) for pid, used in postgres_cpu().items())
+
+
+def machine_busy_seconds() -> float:
+    """CPU time every process on this machine has used (/proc/stat: all but idle and iowait)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_bytes(pids: list[int]) -> int:
@@ -330,12 +357,16 @@ def run_pgbench(admin: str, database: str, seconds: int) -> float:
         url.username or "postgres",
     ]
     subprocess.run([pgbench_path(), *common, "-i", "-q", database], check=True, capture_output=True)
+    before = machine_busy_seconds()
     done = subprocess.run(
         [pgbench_path(), *common, "-c", "8", "-j", "2", "-T", str(seconds), database],
         check=True,
         capture_output=True,
         text=True,
     )
+    used = machine_busy_seconds() - before
+    count = int(done.stdout.split("actually processed: ")[1].split()[0])
+    print(f"pgbench: the machine: {1000 * used / count:.2f} ms CPU per transaction")
     return float(done.stdout.split("tps = ")[1].split()[0])
 
 
@@ -369,6 +400,15 @@ def report(stats: Stats, elapsed: float, peak: int, clients_n: int) -> float:
             f"load generator CPU: {1000 * stats.client_cpu / done:.1f} ms per redemption "
             f"({stats.client_cpu / elapsed:.2f} cores busy)"
         )
+        print(
+            f"PostgreSQL CPU: {1000 * stats.database_cpu / done:.1f} ms per redemption "
+            f"({stats.database_cpu / elapsed:.2f} cores busy)"
+        )
+        cores = os.cpu_count() or 1
+        print(
+            f"the machine: {1000 * stats.machine_cpu / done:.1f} ms CPU per redemption, so at "
+            f"most {done * cores / stats.machine_cpu:.0f} redemptions/s on its {cores} cores"
+        )
     return rate
 
 
@@ -393,10 +433,12 @@ async def measure(
     tree = [pid for root in pids for pid in process_tree(root)]  # once: replicas fork nothing
     sampler = asyncio.create_task(sample_memory(tree, peak, halt))
     profilers: list[subprocess.Popen[bytes]] = []
-    cpu_before = [0.0, 0.0]
+    cpu_before = [0.0, 0.0, 0.0]
+    database_before: dict[int, float] = {}
 
     def on_start() -> None:
-        cpu_before[:] = [cpu_seconds(tree), time.process_time()]
+        database_before.update(postgres_cpu())
+        cpu_before[:] = [cpu_seconds(tree), time.process_time(), machine_busy_seconds()]
         if args.profile:
             profilers.extend(
                 start_profile(pid, args.seconds, args.profile.with_suffix(f".{n}.txt"))
@@ -407,6 +449,8 @@ async def measure(
     elapsed = await load(urls, sellers, args.seconds, stats, on_start)
     stats.server_cpu = cpu_seconds(tree) - cpu_before[0]
     stats.client_cpu = time.process_time() - cpu_before[1]
+    stats.machine_cpu = machine_busy_seconds() - cpu_before[2]
+    stats.database_cpu = postgres_cpu_since(database_before)
     halt.set()
     await sampler
     for profiler in profilers:
@@ -418,7 +462,8 @@ def start_replicas(
     args: argparse.Namespace, url: str, data_dir: Path, pepper: str
 ) -> tuple[dict[int, subprocess.Popen[bytes]], dict[str, str]]:
     ports = [free_port() for _ in range(args.replicas)]
-    env = bench_env(url, data_dir, pepper, ports[0], args.pool_size)
+    pool = args.pool_size or -(-args.clients // args.replicas)
+    env = bench_env(url, data_dir, pepper, ports[0], pool)
     servers: dict[int, subprocess.Popen[bytes]] = {}
     try:
         for port in ports:
@@ -438,7 +483,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--replicas", type=int, default=2, help="API processes")
     parser.add_argument(
-        "--pool-size", type=int, default=10, help="VOUCHER_DATABASE_POOL_SIZE of each replica"
+        "--pool-size",
+        type=int,
+        help="VOUCHER_DATABASE_POOL_SIZE of each replica (default: its share of the clients, so "
+        "no overflow connection is opened and closed per request)",
     )
     parser.add_argument("--vouchers", type=int, default=1000)
     parser.add_argument("--providers", type=int, default=4)
