@@ -148,7 +148,10 @@ def _api_routes() -> tuple[BaseRoute, ...]:
     ask no app for ``dependency_overrides``: this code base uses none.
     """
     routes = APIRouter()
+    # Routes are tried in order: the redemption routes, the busiest by far, come first (no other
+    # router has a path under /v1/provider/vouchers or /v1/provider/redemptions).
     for router in (
+        redemptions_router,
         health_router,
         keys_router,
         auth_router,
@@ -170,7 +173,6 @@ def _api_routes() -> tuple[BaseRoute, ...]:
         provider_registry_router,
         programs_router,
         vouchers_router,
-        redemptions_router,
         voucher_redemptions_router,
         metrics_router,
         *APPLICATION_ROUTERS,
