@@ -9,9 +9,7 @@
    programme each, ``--vouchers`` vouchers spread over them, and one API client per load client.
 3. Starts ``--replicas`` API processes (``voucher-service serve --no-worker``, each on a free
    port, ``VOUCHER_ENVIRONMENT=production``): API replicas as a deployment runs them, the
-   background worker being a separate process. (``serve --workers N`` is not used: uvicorn's
-   supervisor kills a worker that does not answer its health ping within 5 s, which happens
-   while workers import on a busy 2-core machine, and restarts it forever.)
+   background worker being a separate process (each replica's CPU is measured on its own).
    The provider rate limit per address is lifted (every load client comes from 127.0.0.1; behind
    a load balancer they would not); the per-client limit stays on.
 4. ``--clients`` concurrent tasks (one process, asyncio, the provider SDK without retries, one

@@ -95,3 +95,18 @@ def test_create_admin_then_log_in_and_verify_audit(env: Path) -> None:
     assert bad_role.exit_code == 2
     verified = runner.invoke(app, ["audit", "verify"])
     assert verified.exit_code == 0 and "audit chain intact" in verified.output
+
+
+def test_serve_with_workers_gives_them_time_to_import(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn kills a worker that does not answer its ping in time (5 s by default): on a busy
+    machine a worker still importing would be killed and restarted for ever."""
+    import uvicorn
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *_args, **kwargs: seen.update(kwargs))
+    result = runner.invoke(app, ["serve", "--workers", "2", "--no-worker"])
+    assert result.exit_code == 0, result.output
+    assert seen["workers"] == 2
+    assert seen["timeout_worker_healthcheck"] >= 30  # type: ignore[operator]

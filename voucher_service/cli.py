@@ -122,6 +122,9 @@ def serve(
         workers=workers,
         log_config=None,
         proxy_headers=True,
+        # The supervisor kills a worker that does not answer its ping within this time; the
+        # default 5 s is shorter than an import on a busy machine, which kills workers forever.
+        timeout_worker_healthcheck=60,
     )
 
 
