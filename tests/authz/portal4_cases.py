@@ -237,6 +237,12 @@ EXPORT_ROUTES = [
         target_kinds=PROVIDERS,
     ),
     page(
+        "/portal/authority/exports/programmes/{program_id}/redemption-list",
+        READERS,
+        target=a_programme(ProgramStatus.open),
+        target_kinds=ANY_ORG,
+    ),
+    page(
         "/portal/authority/exports/programmes/{program_id}/{report}",
         READERS,
         target=a_report_of_a_programme,

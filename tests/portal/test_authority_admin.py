@@ -408,3 +408,20 @@ async def test_the_exports_page_links_files_with_the_chosen_headers_and_they_str
         f"/portal/authority/exports/programmes/{voucher.program_id}/secrets"
     )
     assert unknown.status_code == 404
+
+
+async def test_the_exports_page_links_the_programmes_redemption_list(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    voucher = await create_voucher(session, amount=3_000_00)
+    browser = await authority(app, client, session, Role.auditor)
+    page = await browser.get("/portal/authority/exports", params={"format": "xlsx", "lang": "zh"})
+    link = f"/portal/authority/exports/programmes/{voucher.program_id}/redemption-list"
+    assert f"{link}?format=xlsx&amp;lang=zh" in page.text
+    assert "核销明细（逐笔）" in page.text
+    listing = await browser.get(link, params={"format": "csv", "lang": "en"})
+    assert listing.status_code == 200
+    assert listing.headers["content-type"].startswith("text/csv")
+    assert "Order" in listing.text.splitlines()[0]
+    as_json = await browser.get(link, params={"format": "json"})  # a file, never JSON
+    assert as_json.headers["content-type"].startswith("text/csv")

@@ -41,6 +41,8 @@ REPORTS: dict[str, Callable[..., Awaitable[Response]]] = {
     "top-enterprises": reports_api.top_enterprises,
     "burn-down": reports_api.burn_down,
 }
+#: Every redemption of a programme, a row each (streamed; only ever a file).
+REDEMPTION_LIST = "redemption-list"
 
 
 @router.get("")
@@ -75,7 +77,7 @@ async def export_list(
         "settlements": settlements,
         "reconciliations": reconciliations,
         "names": names,
-        "reports": list(REPORTS),
+        "reports": [*REPORTS, REDEMPTION_LIST],
         "can_read_audit": principal.role in roles_of(AuditReader),
     }
     return render(request, "authority/exports.html", context)
@@ -110,6 +112,21 @@ async def reconciliation_file(
 ) -> Response:
     """A reconciliation's differences (``GET /v1/admin/reconciliations/{id}/export``)."""
     return await reconciliation_api.admin_export(principal, database, report, options)
+
+
+@router.get(f"/programmes/{{program_id}}/{REDEMPTION_LIST}")
+async def programme_redemption_list(
+    principal: ExportReader,
+    database: DatabaseDep,
+    program: reports_api.ProgramDep,
+    options: reports_api.Options,
+) -> Response:
+    """Every redemption of the programme (``GET /v1/admin/reports/programs/{id}/redemption-list``).
+
+    Declared before the route below, which would otherwise take its name for a report's."""
+    if options.format == "json":
+        options = dataclasses.replace(options, format="csv")
+    return await reports_api.redemption_list_export(principal, database, program, options)
 
 
 @router.get("/programmes/{program_id}/{report}")
