@@ -53,6 +53,7 @@ async def test_approved_claims_are_settled_to_the_enterprise(
         ("claim", 3_000_00),
         ("claim", 5_000_00),
     ]
+    assert {i["claim_id"] for i in items} == {claims[0]["id"], claims[1]["id"]}  # what each pays
     approved = await client.post(f"{url}/approve", headers=finance)
     assert (approved.json()["status"], approved.json()["respond_by"]) == ("approved", None)
     paid = await client.post(f"{url}/pay", json={"bank_reference": "拨付-1"}, headers=finance)

@@ -54,4 +54,4 @@ class Claim(IdModel, table=True):
     reason: str | None = Field(default=None, max_length=1000)
     decided_by: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    transaction_id: uuid.UUID | None = Field(default=None)
+    transaction_id: uuid.UUID | None = Field(default=None, index=True)  # a settlement item

@@ -63,9 +63,9 @@ class Redemption(IdModel, table=True):
     status: str = Field(max_length=20, index=True)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     # The ledger transactions: the hold (or the posted transfer when captured at once), and the
-    # capture, void or expiry that resolved the hold.
+    # capture, void or expiry that resolved the hold (indexed: a settlement item names it).
     authorization_transaction_id: uuid.UUID = Field(unique=True)
-    resolution_transaction_id: uuid.UUID | None = Field(default=None)
+    resolution_transaction_id: uuid.UUID | None = Field(default=None, index=True)
     captured_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

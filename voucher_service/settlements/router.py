@@ -26,7 +26,7 @@ from voucher_service.kit.problems import problem_responses
 from voucher_service.programs.errors import ProgramNotFound
 from voucher_service.programs.models import Program
 from voucher_service.settlements import hooks as _paid_hook  # noqa: F401 (registers it)
-from voucher_service.settlements import service
+from voucher_service.settlements import origins, service
 from voucher_service.settlements.errors import SettlementNotFound
 from voucher_service.settlements.models import Settlement, SettlementItem
 from voucher_service.settlements.schemas import (
@@ -139,7 +139,7 @@ async def _items_page(
         newest_first=False,
     )
     return Page[SettlementItemPublic](
-        items=[SettlementItemPublic.model_validate(r) for r in rows], next_cursor=cursor
+        items=await origins.with_origins(session, rows), next_cursor=cursor
     )
 
 
@@ -150,8 +150,11 @@ async def admin_items(
     return await _items_page(session, settlement, page)
 
 
-async def item_rows(database: Database, settlement_id: uuid.UUID) -> AsyncIterator[SettlementItem]:
-    """The settlement's items in batches, each batch in a short read-only unit of work."""
+async def item_rows(
+    database: Database, settlement_id: uuid.UUID
+) -> AsyncIterator[SettlementItemPublic]:
+    """The settlement's items with their origins in batches, each batch in a short read-only
+    unit of work."""
     after: uuid.UUID | None = None
     while True:
         query = select(SettlementItem).where(col(SettlementItem.settlement_id) == settlement_id)
@@ -161,7 +164,8 @@ async def item_rows(database: Database, settlement_id: uuid.UUID) -> AsyncIterat
             batch = (
                 await session.scalars(query.order_by(col(SettlementItem.source_id)).limit(2000))
             ).all()
-        for item in batch:
+            shown = await origins.with_origins(session, batch)
+        for item in shown:
             yield item
         if len(batch) < 2000:
             return

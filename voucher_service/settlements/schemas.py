@@ -90,10 +90,20 @@ class SettlementItemPublic(BaseModel):
     source_id: uuid.UUID = Field(description="the ledger transaction")
     kind: str
     amount: int
+    redemption_id: uuid.UUID | None = Field(
+        default=None, description="the redemption captured or refunded (provider items)"
+    )
+    order_id: str | None = Field(default=None, description="that redemption's order id")
+    claim_id: uuid.UUID | None = Field(
+        default=None, description="the claim paid (enterprise items)"
+    )
 
 
 ITEM_COLUMNS = [
     Column("source_id", "账务交易编号", "Ledger transaction"),
     Column("kind", "类型", "Kind"),
     money("amount", "金额（元）", "Amount (CNY)"),
+    Column("order_id", "订单号", "Order id"),
+    Column("redemption_id", "核销编号", "Redemption id"),
+    Column("claim_id", "申领编号", "Claim id"),
 ]

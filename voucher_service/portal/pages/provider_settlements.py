@@ -28,6 +28,7 @@ from voucher_service.portal.i18n import N_
 from voucher_service.portal.routing import portal_router
 from voucher_service.portal.templating import portal_language, redirect, render
 from voucher_service.programs.models import Program
+from voucher_service.settlements import origins
 from voucher_service.settlements import router as settlements_api
 from voucher_service.settlements.models import Settlement, SettlementItem, SettlementStatus
 from voucher_service.settlements.router import OwnSettlement
@@ -77,7 +78,7 @@ async def items_context(
     payee = await session.get(Organisation, settlement.payee_id)
     return {
         "settlement": settlement,
-        "items": rows,
+        "items": await origins.with_origins(session, rows),
         "next_cursor": next_cursor,
         "program_name": program.name if program else "",
         "payee_name": payee.name if payee else "",
