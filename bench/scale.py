@@ -39,13 +39,15 @@ from ledger.sqltypes import utcnow
 from voucher_service import migrations
 from voucher_service.db import Database, create_engine
 from voucher_service.exports.columns import SHANGHAI
-from voucher_service.exports.writers import xlsx_stream
+from voucher_service.exports.writers import csv_stream, xlsx_stream
 from voucher_service.programs.models import Program
 from voucher_service.reconciliation import service as reconciliation
 from voucher_service.reports import redemption_list
 from voucher_service.reports.queries import Period
 from voucher_service.settings import Settings
+from voucher_service.settlements import router as settlements_api
 from voucher_service.settlements import service as settlements
+from voucher_service.settlements.schemas import ITEM_COLUMNS
 
 DATABASE = [""]  # the database measured, for ``timed``
 
@@ -108,14 +110,27 @@ async def measure(database: Database, loaded: Loaded, statement_total: int, comm
     period = (today - timedelta(days=1), today)
     big = loaded.providers[0]
 
+    generated: list[uuid.UUID] = []
+
     async def generate() -> str:
         async with writing(database, commit) as session:
             program = await session.get(Program, loaded.program_id)
             assert program is not None
             [made] = await settlements.generate(session, program, period, payee_id=big)
+            generated.append(made.id)
             return f"{made.item_count} items, net {made.net_amount} fen"
 
     await timed("settlement generation, large provider", generate)
+
+    async def settlement_export() -> str:
+        size = 0
+        rows = settlements_api.item_rows(database, generated[0])
+        async for chunk in csv_stream(ITEM_COLUMNS, rows, "zh"):
+            size += len(chunk)
+        return f"{size / 1e6:.1f} MB of CSV"
+
+    if commit:  # the items exist only if the generation was committed
+        await timed("settlement export (CSV, with each item's order id)", settlement_export)
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "statement.csv"

@@ -24,6 +24,10 @@ class Origin:
     claim_id: uuid.UUID | None = None
 
 
+#: An item with nothing behind it but the ledger (a transfer posted by hand, say).
+NONE = Origin()
+
+
 async def origins_of(
     session: AsyncSession, transaction_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Origin]:
@@ -72,7 +76,7 @@ async def with_origins(
             source_id=item.source_id,
             kind=item.kind,
             amount=item.amount,
-            **vars(origins.get(item.source_id, Origin())),
+            **vars(origins.get(item.source_id, NONE)),
         )
         for item in items
     ]

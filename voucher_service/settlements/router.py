@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlmodel import col, select
@@ -150,23 +151,30 @@ async def admin_items(
     return await _items_page(session, settlement, page)
 
 
-async def item_rows(
-    database: Database, settlement_id: uuid.UUID
-) -> AsyncIterator[SettlementItemPublic]:
+#: What an export reads of an item (plain rows: no ORM object or model per item).
+_ITEM_COLUMNS = (
+    col(SettlementItem.source_id),
+    col(SettlementItem.source_kind),
+    col(SettlementItem.kind),
+    col(SettlementItem.amount),
+)
+
+
+async def item_rows(database: Database, settlement_id: uuid.UUID) -> AsyncIterator[dict[str, Any]]:
     """The settlement's items with their origins in batches, each batch in a short read-only
     unit of work."""
     after: uuid.UUID | None = None
     while True:
-        query = select(SettlementItem).where(col(SettlementItem.settlement_id) == settlement_id)
+        query = sa.select(*_ITEM_COLUMNS).where(col(SettlementItem.settlement_id) == settlement_id)
         if after is not None:
             query = query.where(col(SettlementItem.source_id) > after)
         async with database.unit_of_work(readonly=True) as session:
             batch = (
-                await session.scalars(query.order_by(col(SettlementItem.source_id)).limit(2000))
+                await session.execute(query.order_by(col(SettlementItem.source_id)).limit(2000))
             ).all()
-            shown = await origins.with_origins(session, batch)
-        for item in shown:
-            yield item
+            found = await origins.origins_of(session, [row.source_id for row in batch])
+        for row in batch:
+            yield {**row._asdict(), **vars(found.get(row.source_id, origins.NONE))}
         if len(batch) < 2000:
             return
         after = batch[-1].source_id
