@@ -31,7 +31,8 @@ class Standing:
     not_ended: bool
 
 
-def _binding(provider_id: uuid.UUID) -> sa.ColumnElement[bool]:
+def _binding(provider_id: Any) -> sa.ColumnElement[bool]:
+    """The provider's live binding to the voucher (``provider_id``: a value or a bind parameter)."""
     return sa.and_(
         col(VoucherProvider.voucher_id) == col(Voucher.id),
         col(VoucherProvider.provider_id) == provider_id,
@@ -51,6 +52,7 @@ _STANDING = (
 
 
 def _with_standing(query: Query, provider_id: Any) -> Query:
+    """``query`` with the binding and the provider's profile joined, as ``_STANDING`` reads them."""
     return query.outerjoin(VoucherProvider, _binding(provider_id)).outerjoin(
         ProviderProfile,
         col(ProviderProfile.organisation_id) == col(VoucherProvider.provider_id),
