@@ -64,6 +64,13 @@ AUTHORITY_ROUTES = [
     page(ANY + "/export", READERS, target=draft, target_kinds=PROVIDERS),
     form(ANY + "/approve", FINANCE, target=draft, target_kinds=PROVIDERS),
     form(
+        ANY + "/cancel",
+        FINANCE,
+        target=draft,
+        target_kinds=PROVIDERS,
+        form=constant({"comment": "期间选错"}),
+    ),
+    form(
         ANY + "/pay",
         FINANCE,
         target=confirmed,

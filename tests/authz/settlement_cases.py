@@ -110,6 +110,14 @@ SETTLEMENT_ROUTES: list[RouteCase] = [
     RouteCase("POST", ONE + "/approve", FINANCE, target=draft, target_kinds=PROVIDERS),
     RouteCase(
         "POST",
+        ONE + "/cancel",
+        FINANCE,
+        target=draft,
+        target_kinds=PROVIDERS,
+        json=constant({"comment": "generated for the wrong period"}),
+    ),
+    RouteCase(
+        "POST",
         ONE + "/pay",
         FINANCE,
         target=confirmed,

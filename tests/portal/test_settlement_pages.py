@@ -159,6 +159,23 @@ async def issued(
     return provider, await sign_in(app, client, session, operator), settlement
 
 
+async def test_finance_cancels_a_draft(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    provider, one, _two, settlement = await generated(app, client, session, 300_00)
+    url = f"/portal/authority/settlements/{settlement.id}"
+    assert "撤销草稿" in (await one.get(url)).text
+    blank = await one.post(f"{url}/cancel", {"comment": ""})
+    assert blank.status_code == 422 and 'id="f-comment-error"' in blank.text
+    assert (await the_settlement(session, provider)).status == "draft"  # nothing changed
+    cancelled = await one.post(f"{url}/cancel", {"comment": "期间选错"})
+    assert cancelled.status_code == 303
+    settlement = await the_settlement(session, provider)
+    assert (settlement.status, settlement.resolution_comment) == ("cancelled", "期间选错")
+    assert "settlement.cancelled" in await actions(session, settlement)
+    assert "撤销草稿" not in (await one.get(url)).text
+
+
 async def test_the_provider_confirms_its_settlement(
     app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
 ) -> None:

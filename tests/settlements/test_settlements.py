@@ -88,6 +88,33 @@ async def test_items_and_export(
     assert export.content.decode("utf-8-sig").splitlines()[1].endswith("redemption,123.45,,,")
 
 
+async def test_finance_cancels_a_draft_and_the_next_generation_takes_its_items(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    provider, voucher = await setup(session)
+    finance = await auth_headers(app, session, await create_user(session, role=Role.finance))
+    await capture(session, voucher, provider.id, 123_45)
+    [draft] = await generate(client, finance, voucher)
+    url = f"/v1/admin/settlements/{draft['id']}/cancel"
+    blank = await client.post(url, json={"comment": ""}, headers=finance)
+    assert blank.status_code == 422
+    cancelled = await client.post(url, json={"comment": "wrong period"}, headers=finance)
+    assert cancelled.status_code == 200, cancelled.text
+    body = cancelled.json()
+    assert (body["status"], body["resolution_comment"]) == ("cancelled", "wrong period")
+    assert body["net_amount"] == 123_45  # its figures are kept
+    again = await client.post(url, json={"comment": "twice"}, headers=finance)
+    assert (again.status_code, again.json()["code"]) == (409, "settlement_state_conflict")
+    [next_one] = await generate(client, finance, voucher)  # the items were released
+    assert (next_one["item_count"], next_one["net_amount"]) == (1, 123_45)
+    approved = await client.post(f"/v1/admin/settlements/{next_one['id']}/approve", headers=finance)
+    assert approved.json()["status"] == "approved"
+    refused = await client.post(
+        f"/v1/admin/settlements/{next_one['id']}/cancel", json={"comment": "x"}, headers=finance
+    )
+    assert refused.status_code == 409  # only a draft: an issued one is disputed and resolved
+
+
 async def test_four_eyes_above_the_threshold(
     app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
 ) -> None:

@@ -29,10 +29,11 @@ from voucher_service.programs.models import Program
 from voucher_service.settlements import hooks as _paid_hook  # noqa: F401 (registers it)
 from voucher_service.settlements import origins, service
 from voucher_service.settlements.errors import SettlementNotFound
-from voucher_service.settlements.models import Settlement, SettlementItem
+from voucher_service.settlements.models import Settlement, SettlementItem, SettlementStatus
 from voucher_service.settlements.schemas import (
     ITEM_COLUMNS,
     SettlementAdmin,
+    SettlementCancel,
     SettlementDispute,
     SettlementGenerate,
     SettlementItemPublic,
@@ -209,6 +210,30 @@ async def approve(
         "settlement.approved" if settlement.status == "approved" else "settlement.first_approval"
     )
     await _audit(session, action, principal, settlement)
+    return SettlementAdmin.model_validate(settlement)
+
+
+@admin.post(
+    "/{settlement_id}/cancel",
+    summary="Cancel a draft (finance): its items are released to the next generation",
+    responses=CHANGE,
+)
+async def cancel(
+    principal: Finance, session: SessionDep, settlement: AnySettlement, body: SettlementCancel
+) -> SettlementAdmin:
+    """Only a `draft` (409 `settlement_state_conflict` otherwise): it becomes `cancelled` and
+    keeps its figures; its items are released, so generating the period again takes them. The
+    comment is kept with it (`resolution_comment`) and audited; the payee never saw the draft."""
+    await service.cancel_draft(session, settlement, principal, body.comment)
+    await audit.record(
+        session,
+        action="settlement.cancelled",
+        actor=principal,
+        target=("settlement", settlement.id),
+        before={"status": SettlementStatus.draft},
+        after={"status": settlement.status, "net_amount": settlement.net_amount},
+        reason=body.comment,
+    )
     return SettlementAdmin.model_validate(settlement)
 
 

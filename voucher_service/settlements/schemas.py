@@ -32,6 +32,12 @@ class SettlementDispute(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
+class SettlementCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str = Field(min_length=1, max_length=1000, description="why: kept with it")
+
+
 class SettlementResolve(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

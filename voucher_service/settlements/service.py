@@ -1,5 +1,6 @@
 """Settlement rules: generate per payee, approve (four eyes above a threshold), confirm or
-dispute (the payee, within a window), resolve a dispute (finance: uphold or cancel), pay
+dispute (the payee, within a window), resolve a dispute (finance: uphold or cancel), cancel a
+draft (finance), pay
 (payable → treasury through the ledger).
 
 State changes are conditional UPDATEs (``... WHERE status = :expected``), so two requests racing
@@ -304,11 +305,34 @@ async def resolve(
     if not await _transition(session, settlement, [disputed], values):
         raise _conflict()
     if status == SettlementStatus.cancelled:
-        await session.execute(
-            sa.delete(SettlementItem).where(col(SettlementItem.settlement_id) == settlement.id)
-        )
+        await _release_items(session, settlement)
     _notify(session, settlement, "settlement.resolved")
     return settlement
+
+
+async def cancel_draft(
+    session: AsyncSession, settlement: Settlement, canceller: Principal, comment: str
+) -> Settlement:
+    """Finance withdraws a draft (generated for the wrong period, say, or before a correction):
+    it becomes ``cancelled`` and keeps its figures, and its items are released, so generating the
+    period again takes them. The payee never saw a draft: nothing is sent."""
+    values = {
+        "status": SettlementStatus.cancelled,
+        "resolved_at": utcnow(),
+        "resolved_by_id": canceller.id,
+        "resolution_comment": comment,
+    }
+    draft = col(Settlement.status) == SettlementStatus.draft
+    if not await _transition(session, settlement, [draft], values):
+        raise _conflict()
+    await _release_items(session, settlement)
+    return settlement
+
+
+async def _release_items(session: AsyncSession, settlement: Settlement) -> None:
+    await session.execute(
+        sa.delete(SettlementItem).where(col(SettlementItem.settlement_id) == settlement.id)
+    )
 
 
 async def pay(

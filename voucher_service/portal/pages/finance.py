@@ -37,6 +37,7 @@ from voucher_service.settlements.router import AnySettlement, Finance, Generator
 from voucher_service.settlements.schemas import (
     SettlementGenerate,
     SettlementPay,
+    SettlementCancel,
     SettlementResolve,
 )
 from voucher_service.users.models import User
@@ -284,6 +285,26 @@ async def pay(
         SettlementPay,
         partial(settlements_api.pay, principal, session, settlement),
         lambda: Flash(N_("The payment is recorded.")),
+    )
+
+
+@router.post("/{settlement_id}/cancel")
+async def cancel(
+    request: Request,
+    principal: Finance,
+    settlement: AnySettlement,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """Cancel a draft (``POST /v1/admin/settlements/{id}/cancel``): its items are released."""
+    return await _decide(
+        request,
+        session,
+        settlement,
+        settings,
+        SettlementCancel,
+        partial(settlements_api.cancel, principal, session, settlement),
+        lambda: Flash(N_("The draft is cancelled; its items go into the next one generated.")),
     )
 
 
