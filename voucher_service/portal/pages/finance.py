@@ -35,9 +35,9 @@ from voucher_service.settlements import router as settlements_api
 from voucher_service.settlements.models import Settlement, SettlementStatus
 from voucher_service.settlements.router import AnySettlement, Finance, Generator, Reader
 from voucher_service.settlements.schemas import (
+    SettlementCancel,
     SettlementGenerate,
     SettlementPay,
-    SettlementCancel,
     SettlementResolve,
 )
 from voucher_service.users.models import User
