@@ -57,6 +57,7 @@ from voucher_service.redemptions.router import router as redemptions_router
 from voucher_service.reports.router import public as open_data_router
 from voucher_service.reports.router import router as reports_router
 from voucher_service.settings import Settings
+from voucher_service.settlements.enterprise import router as settlements_enterprise_router
 from voucher_service.settlements.router import admin as settlements_admin_router
 from voucher_service.settlements.router import provider as settlements_provider_router
 from voucher_service.users.router import router as users_router
@@ -166,6 +167,7 @@ def _api_routes() -> tuple[BaseRoute, ...]:
         ledger_admin_router,
         settlements_admin_router,
         settlements_provider_router,
+        settlements_enterprise_router,
         reconciliation_admin_router,
         reconciliation_provider_router,
         reports_router,

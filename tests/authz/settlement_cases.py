@@ -22,7 +22,7 @@ from voucher_service.exports.columns import SHANGHAI
 from voucher_service.organisations.models import Organisation, OrganisationKind
 from voucher_service.programs.models import Program
 from voucher_service.settlements import service
-from voucher_service.settlements.models import Settlement, SettlementStatus
+from voucher_service.settlements.models import PayeeKind, Settlement, SettlementStatus
 from voucher_service.users.models import Role
 
 PROVIDERS = (OrganisationKind.provider,)
@@ -90,10 +90,32 @@ async def generation(world: World, _actor: Actor) -> dict[str, str]:
     }
 
 
+async def an_enterprise_settlement(
+    world: World, owner: Organisation, _actor: Actor
+) -> dict[str, str]:
+    """An issued reimbursement settlement of ``owner`` (an enterprise), written as it stands."""
+    program = await _program_for(world, world.org(OrganisationKind.provider, "B"))
+    today = utcnow().astimezone(SHANGHAI).date()
+    settlement = Settlement(
+        program_id=program.id,
+        payee_kind=PayeeKind.enterprise,
+        payee_id=owner.id,
+        period_start_on=today,
+        period_end_on=today,
+        status=SettlementStatus.approved,
+        item_count=0,
+    )
+    world.session.add(settlement)
+    await world.session.commit()
+    return {"settlement_id": str(settlement.id)}
+
+
 draft, approved, confirmed = _factory("draft"), _factory("approved"), _factory("confirmed")
 disputed = _factory("disputed")
 ONE = "/v1/admin/settlements/{settlement_id}"
 MINE = "/v1/provider/settlements/{settlement_id}"
+HELD = "/v1/settlements/{settlement_id}"
+ENTERPRISE_PEOPLE = (Role.owner, Role.member)
 
 SETTLEMENT_ROUTES: list[RouteCase] = [
     RouteCase(
@@ -131,6 +153,21 @@ SETTLEMENT_ROUTES: list[RouteCase] = [
         target=disputed,
         target_kinds=PROVIDERS,
         json=constant({"resolution": "cancel", "comment": "items to be corrected"}),
+    ),
+    RouteCase("GET", "/v1/settlements", rules.roles(*ENTERPRISE_PEOPLE)),
+    RouteCase(
+        "GET",
+        HELD,
+        rules.roles_on_own(*ENTERPRISE_PEOPLE),
+        target=an_enterprise_settlement,
+        target_kinds=(OrganisationKind.enterprise,),
+    ),
+    RouteCase(
+        "GET",
+        HELD + "/items",
+        rules.roles_on_own(*ENTERPRISE_PEOPLE),
+        target=an_enterprise_settlement,
+        target_kinds=(OrganisationKind.enterprise,),
     ),
     RouteCase("GET", "/v1/provider/settlements", rules.provider_manager),
     RouteCase("GET", MINE, rules.provider_manager_on_own, target=approved, target_kinds=PROVIDERS),

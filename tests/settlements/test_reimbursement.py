@@ -60,6 +60,18 @@ async def test_approved_claims_are_settled_to_the_enterprise(
     assert (paid.status_code, paid.json()["status"]) == (200, "paid"), paid.text
     assert await generate(client, finance, voucher) == []  # every approved claim is settled
 
+    # The enterprise reads what it was paid, each item with its claim; another one sees nothing.
+    mine = (await client.get("/v1/settlements", headers=holder)).json()["items"]
+    assert [(m["id"], m["status"], m["net_amount"]) for m in mine] == [
+        (settlement["id"], "paid", 8_000_00)
+    ]
+    its_items = await client.get(f"/v1/settlements/{settlement['id']}/items", headers=holder)
+    assert {i["claim_id"] for i in its_items.json()["items"]} == {claims[0]["id"], claims[1]["id"]}
+    _other_voucher, stranger = await holder_with_voucher(app, session)
+    assert (await client.get("/v1/settlements", headers=stranger)).json()["items"] == []
+    hidden = await client.get(f"/v1/settlements/{settlement['id']}", headers=stranger)
+    assert hidden.status_code == 404
+
     assert (await ledger.trial_balance(session)).balanced
     payable = await ledger.get_account(session, f"enterprise:{voucher.holder_id}:payable")
     assert (await ledger.balance(session, payable.id)).posted == 0

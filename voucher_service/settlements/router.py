@@ -63,13 +63,20 @@ async def _settlement(session: SessionDep, settlement_id: uuid.UUID) -> Settleme
     return await service.get(session, settlement_id)
 
 
-async def _own_settlement(
-    request: Request, principal: PayeeReader, session: SessionDep, settlement_id: uuid.UUID
+async def payee_settlement(
+    request: Request, principal: Principal, session: SessionDep, settlement_id: uuid.UUID
 ) -> Settlement:
+    """A settlement issued to the caller's organisation; another's (or a draft) is not found."""
     try:
         return await service.get_for_payee(session, settlement_id, principal.organisation_id)
     except SettlementNotFound:
         raise await refuse_not_found(request, principal, ("settlement", settlement_id)) from None
+
+
+async def _own_settlement(
+    request: Request, principal: PayeeReader, session: SessionDep, settlement_id: uuid.UUID
+) -> Settlement:
+    return await payee_settlement(request, principal, session, settlement_id)
 
 
 AnySettlement = Annotated[Settlement, Depends(_settlement)]
@@ -129,7 +136,7 @@ async def get_settlement(_principal: Reader, settlement: AnySettlement) -> Settl
     return SettlementAdmin.model_validate(settlement)
 
 
-async def _items_page(
+async def items_page(
     session: SessionDep, settlement: Settlement, page: PageParamsDep
 ) -> Page[SettlementItemPublic]:
     query = select(SettlementItem).where(col(SettlementItem.settlement_id) == settlement.id)
@@ -149,7 +156,7 @@ async def _items_page(
 async def admin_items(
     _principal: Reader, session: SessionDep, settlement: AnySettlement, page: PageParamsDep
 ) -> Page[SettlementItemPublic]:
-    return await _items_page(session, settlement, page)
+    return await items_page(session, settlement, page)
 
 
 #: What an export reads of an item (plain rows: no ORM object or model per item).
@@ -282,6 +289,13 @@ async def pay(
 async def provider_list(
     principal: PayeeReader, session: SessionDep, page: PageParamsDep
 ) -> Page[SettlementPublic]:
+    return await payee_page(session, principal, page)
+
+
+async def payee_page(
+    session: SessionDep, principal: Principal, page: PageParamsDep
+) -> Page[SettlementPublic]:
+    """The settlements issued to the caller's organisation (drafts are finance's own)."""
     query = select(Settlement).where(
         col(Settlement.payee_id) == principal.organisation_id,
         col(Settlement.status) != "draft",
@@ -301,7 +315,7 @@ async def provider_get(settlement: OwnSettlement) -> SettlementPublic:
 async def provider_items(
     session: SessionDep, settlement: OwnSettlement, page: PageParamsDep
 ) -> Page[SettlementItemPublic]:
-    return await _items_page(session, settlement, page)
+    return await items_page(session, settlement, page)
 
 
 @provider.post("/{settlement_id}/confirm", summary="Confirm the settlement", responses=CHANGE)
