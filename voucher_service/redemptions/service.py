@@ -108,8 +108,8 @@ async def visible_voucher(
         return voucher, voucher.state
     if why not in STATE_REFUSALS:
         raise voucher_not_found()
-    if voucher.state != VoucherState.active:  # redeemability said so before the binding
-        if provider_id not in await vouchers.bound_provider_ids(session, voucher.id):
+    if voucher.state != VoucherState.active:  # decided before the binding: check it here
+        if not found.bound:
             raise voucher_not_found()
         return voucher, voucher.state
     return voucher, why.removeprefix("voucher_")  # by the dates: expired or not_yet_valid

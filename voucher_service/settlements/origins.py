@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from voucher_service.claims.models import Claim
+from voucher_service.kit.pagination import PageParams, paginate
 from voucher_service.redemptions.models import Redemption, Refund
 from voucher_service.settlements.models import SettlementItem
 from voucher_service.settlements.schemas import SettlementItemPublic
@@ -65,18 +66,28 @@ async def origins_of(
     return found
 
 
-async def with_origins(
-    session: AsyncSession, items: Sequence[SettlementItem]
-) -> list[SettlementItemPublic]:
-    """The items as the API and the portal show them, each with its origin."""
-    origins = await origins_of(session, [item.source_id for item in items])
-    return [
+async def item_page(
+    session: AsyncSession, settlement_id: uuid.UUID, params: PageParams
+) -> tuple[list[SettlementItemPublic], str | None]:
+    """A page of the settlement's items in ledger order, as the API and the portal show them:
+    each with its origin; and the cursor of the next page."""
+    query = select(SettlementItem).where(col(SettlementItem.settlement_id) == settlement_id)
+    rows, cursor = await paginate(
+        session,
+        query,
+        SettlementItem.source_id,  # type: ignore[arg-type]
+        params,
+        newest_first=False,
+    )
+    found = await origins_of(session, [item.source_id for item in rows])
+    items = [
         SettlementItemPublic(
             source_kind=item.source_kind,
             source_id=item.source_id,
             kind=item.kind,
             amount=item.amount,
-            **vars(origins.get(item.source_id, NONE)),
+            **vars(found.get(item.source_id, NONE)),
         )
-        for item in items
+        for item in rows
     ]
+    return items, cursor

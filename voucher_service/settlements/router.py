@@ -83,10 +83,24 @@ AnySettlement = Annotated[Settlement, Depends(_settlement)]
 OwnSettlement = Annotated[Settlement, Depends(_own_settlement)]
 
 
-async def _audit(session: SessionDep, action: str, actor: Principal, s: Settlement) -> None:
+async def _audit(
+    session: SessionDep,
+    action: str,
+    actor: Principal,
+    s: Settlement,
+    *,
+    before: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
     after = {"status": s.status, "net_amount": s.net_amount}
     await audit.record(
-        session, action=action, actor=actor, target=("settlement", s.id), after=after
+        session,
+        action=action,
+        actor=actor,
+        target=("settlement", s.id),
+        before=before,
+        after=after,
+        reason=reason,
     )
 
 
@@ -139,17 +153,8 @@ async def get_settlement(_principal: Reader, settlement: AnySettlement) -> Settl
 async def items_page(
     session: SessionDep, settlement: Settlement, page: PageParamsDep
 ) -> Page[SettlementItemPublic]:
-    query = select(SettlementItem).where(col(SettlementItem.settlement_id) == settlement.id)
-    rows, cursor = await paginate(
-        session,
-        query,
-        SettlementItem.source_id,  # type: ignore[arg-type]
-        page,
-        newest_first=False,
-    )
-    return Page[SettlementItemPublic](
-        items=await origins.with_origins(session, rows), next_cursor=cursor
-    )
+    items, cursor = await origins.item_page(session, settlement.id, page)
+    return Page[SettlementItemPublic](items=items, next_cursor=cursor)
 
 
 @admin.get("/{settlement_id}/items", summary="A settlement's items", responses=ON_ONE)
@@ -232,14 +237,9 @@ async def cancel(
     keeps its figures; its items are released, so generating the period again takes them. The
     comment is kept with it (`resolution_comment`) and audited; the payee never saw the draft."""
     await service.cancel_draft(session, settlement, principal, body.comment)
-    await audit.record(
-        session,
-        action="settlement.cancelled",
-        actor=principal,
-        target=("settlement", settlement.id),
-        before={"status": SettlementStatus.draft},
-        after={"status": settlement.status, "net_amount": settlement.net_amount},
-        reason=body.comment,
+    before = {"status": SettlementStatus.draft}
+    await _audit(
+        session, "settlement.cancelled", principal, settlement, before=before, reason=body.comment
     )
     return SettlementAdmin.model_validate(settlement)
 
@@ -264,15 +264,8 @@ async def resolve(
     """
     disputed = {"status": settlement.status, "dispute_reason": settlement.dispute_reason}
     await service.resolve(session, settlement, principal, body.resolution, body.comment)
-    await audit.record(
-        session,
-        action="settlement.upheld" if settlement.status == "approved" else "settlement.cancelled",
-        actor=principal,
-        target=("settlement", settlement.id),
-        before=disputed,
-        after={"status": settlement.status, "net_amount": settlement.net_amount},
-        reason=body.comment,
-    )
+    action = "settlement.upheld" if settlement.status == "approved" else "settlement.cancelled"
+    await _audit(session, action, principal, settlement, before=disputed, reason=body.comment)
     return SettlementAdmin.model_validate(settlement)
 
 

@@ -95,11 +95,13 @@ async def redeemability(
 
 @dataclass(frozen=True)
 class Redeemable:
-    """A voucher found by its code, why the provider may not redeem it (or None), and the
-    programme's unit price ceiling for the resource asked about (None: no ceiling)."""
+    """A voucher found by its code, why the provider may not redeem it (or None), whether the
+    provider is bound to it, and the programme's unit price ceiling for the resource asked about
+    (None: no ceiling)."""
 
     voucher: Voucher
     refusal: str | None
+    bound: bool
     max_unit_price: int | None
 
 
@@ -136,7 +138,8 @@ async def find_redeemable(
     if row is None:
         return None
     voucher: Voucher = row[0]
-    return Redeemable(voucher, decide(voucher, Standing(*row[1:-1])), row[-1])
+    standing = Standing(*row[1:-1])
+    return Redeemable(voucher, decide(voucher, standing), standing.bound, row[-1])
 
 
 async def may_redeem(session: AsyncSession, voucher: Voucher, provider_id: uuid.UUID) -> bool:

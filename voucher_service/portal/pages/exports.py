@@ -114,6 +114,11 @@ async def reconciliation_file(
     return await reconciliation_api.admin_export(principal, database, report, options)
 
 
+def _file(options: reports_api.ReportOptions) -> reports_api.ReportOptions:
+    """The portal downloads files: a report asked for as JSON comes as CSV."""
+    return dataclasses.replace(options, format="csv") if options.format == "json" else options
+
+
 @router.get(f"/programmes/{{program_id}}/{REDEMPTION_LIST}")
 async def programme_redemption_list(
     principal: ExportReader,
@@ -124,9 +129,7 @@ async def programme_redemption_list(
     """Every redemption of the programme (``GET /v1/admin/reports/programs/{id}/redemption-list``).
 
     Declared before the route below, which would otherwise take its name for a report's."""
-    if options.format == "json":
-        options = dataclasses.replace(options, format="csv")
-    return await reports_api.redemption_list_export(principal, database, program, options)
+    return await reports_api.redemption_list_export(principal, database, program, _file(options))
 
 
 @router.get("/programmes/{program_id}/{report}")
@@ -141,9 +144,7 @@ async def programme_file(
     answer = REPORTS.get(report)
     if answer is None:
         raise NotFound()
-    if options.format == "json":
-        options = dataclasses.replace(options, format="csv")
-    arguments: dict[str, Any] = {"options": options}
+    arguments: dict[str, Any] = {"options": _file(options)}
     if report == "top-enterprises":
         arguments["limit"] = 100
     return await answer(principal, session, program, **arguments)

@@ -19,7 +19,6 @@ from ledger.sqltypes import utcnow
 from voucher_service.auth.dependencies import ProviderOperator
 from voucher_service.dependencies import SessionDep
 from voucher_service.kit.i18n import Language
-from voucher_service.kit.pagination import paginate
 from voucher_service.organisations.models import Organisation
 from voucher_service.portal import forms
 from voucher_service.portal.flash import Flash
@@ -30,7 +29,7 @@ from voucher_service.portal.templating import portal_language, redirect, render
 from voucher_service.programs.models import Program
 from voucher_service.settlements import origins
 from voucher_service.settlements import router as settlements_api
-from voucher_service.settlements.models import Settlement, SettlementItem, SettlementStatus
+from voucher_service.settlements.models import Settlement, SettlementStatus
 from voucher_service.settlements.router import OwnSettlement
 from voucher_service.settlements.schemas import SettlementDispute
 
@@ -65,20 +64,13 @@ async def items_context(
     session: AsyncSession, settlement: Settlement, cursor: str, form: Form, language: Language
 ) -> dict[str, Any]:
     """One settlement with a page of its items (in ledger order) and its names."""
-    query = select(SettlementItem).where(col(SettlementItem.settlement_id) == settlement.id)
     params = forms.page_params(cursor, form, language, size=100)
-    rows, next_cursor = await paginate(
-        session,
-        query,
-        SettlementItem.source_id,  # type: ignore[arg-type]
-        params,
-        newest_first=False,
-    )
+    items, next_cursor = await origins.item_page(session, settlement.id, params)
     program = await session.get(Program, settlement.program_id)
     payee = await session.get(Organisation, settlement.payee_id)
     return {
         "settlement": settlement,
-        "items": await origins.with_origins(session, rows),
+        "items": items,
         "next_cursor": next_cursor,
         "program_name": program.name if program else "",
         "payee_name": payee.name if payee else "",
